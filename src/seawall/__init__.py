@@ -1,0 +1,3 @@
+"""Seawall: container security platform."""
+
+__version__ = "0.1.0"

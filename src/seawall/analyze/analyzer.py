@@ -1,0 +1,63 @@
+"""The analyzer contract and registry.
+
+An analyzer declares which files it wants and turns the bytes of each claimed file into
+:class:`~seawall.model.FileFacts`. The walker opens a file only when an analyzer claims it, so adding an
+ecosystem means adding one module to :mod:`seawall.analyze.analyzers` and listing it in ``ANALYZERS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+from seawall.model import FileFacts
+
+
+class Analyzer:
+    """Base class: declare ``name``, ``version`` and what to claim; implement :meth:`analyze`.
+
+    Claims are declared as exact paths (``paths``), file names (``basenames``) or name endings
+    (``suffixes``); override :meth:`claims` for anything else (it must stay cheap: it runs for every
+    tar entry). Paths are relative to the image root, without a leading slash.
+    """
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 1  # bump when the output changes, so cached layer results are redone
+    paths: ClassVar[frozenset[str]] = frozenset()
+    basenames: ClassVar[frozenset[str]] = frozenset()
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    max_size: ClassVar[int] = 64 * 1024 * 1024  # larger files are skipped with a warning
+
+    def claims(self, path: str, mode: int, size: int) -> bool:
+        """True when this analyzer wants the regular file at ``path``."""
+        if path in self.paths:
+            return True
+        base = path.rpartition("/")[2]
+        if base in self.basenames:
+            return True
+        return bool(self.suffixes) and path.endswith(self.suffixes)
+
+    def analyze(self, path: str, data: bytes) -> FileFacts | None:
+        """Return what the file says, or None when it says nothing this analyzer understands."""
+        raise NotImplementedError
+
+
+def is_executable(mode: int) -> bool:
+    """True for a regular file with any execute bit set."""
+    return stat.S_ISREG(mode) and bool(mode & 0o111) if stat.S_IFMT(mode) else bool(mode & 0o111)
+
+
+def analyzer_key(analyzers: Sequence[Analyzer]) -> str:
+    """A short hash naming the analyzer set and versions, used in the layer cache key."""
+    text = ",".join(sorted(f"{a.name}:{a.version}" for a in analyzers))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def default_analyzers(names: Iterable[str] | None = None) -> list[Analyzer]:
+    """Instantiate the registered analyzers (all of them, or only those named)."""
+    from seawall.analyze.analyzers import ANALYZERS
+
+    wanted = set(names) if names is not None else None
+    return [cls() for cls in ANALYZERS if wanted is None or cls.name in wanted]

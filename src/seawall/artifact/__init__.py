@@ -1,0 +1,1 @@
+"""Getting an artifact's bytes: archives, OCI layouts, registries, daemons and root filesystems."""
