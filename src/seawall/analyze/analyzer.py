@@ -29,6 +29,9 @@ class Analyzer:
     basenames: ClassVar[frozenset[str]] = frozenset()
     suffixes: ClassVar[tuple[str, ...]] = ()
     max_size: ClassVar[int] = 64 * 1024 * 1024  # larger files are skipped with a warning
+    # Which artifact kinds the analyzer runs on, as in Trivy: lockfiles only in "fs" (source trees),
+    # installed-package databases everywhere.
+    targets: ClassVar[frozenset[str]] = frozenset({"image", "rootfs", "fs"})
 
     def claims(self, path: str, mode: int, size: int) -> bool:
         """True when this analyzer wants the regular file at ``path``."""
@@ -55,9 +58,13 @@ def analyzer_key(analyzers: Sequence[Analyzer]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def default_analyzers(names: Iterable[str] | None = None) -> list[Analyzer]:
-    """Instantiate the registered analyzers (all of them, or only those named)."""
+def default_analyzers(target: str = "image", names: Iterable[str] | None = None) -> list[Analyzer]:
+    """Instantiate the registered analyzers for a target kind (image, rootfs, fs), or only those named."""
     from seawall.analyze.analyzers import ANALYZERS
 
     wanted = set(names) if names is not None else None
-    return [cls() for cls in ANALYZERS if wanted is None or cls.name in wanted]
+    return [
+        cls()
+        for cls in ANALYZERS
+        if target in cls.targets and (wanted is None or cls.name in wanted)
+    ]
