@@ -12,13 +12,32 @@ from typing import Any, Protocol
 from seawall.model import Application, ImageMetadata, OSInfo, Package, Severity
 
 
+@dataclass(frozen=True, slots=True)
+class FindingSummary:
+    """The format-neutral view of any finding, used by the table, SARIF and JUnit writers."""
+
+    rule_id: str  # CVE-2023-1234, DS002, aws-access-key-id, ...
+    title: str
+    message: str  # one or two sentences: what is wrong here
+    severity: Severity
+    path: str = ""  # file the finding is in (or the package's file)
+    start_line: int = 0
+    end_line: int = 0
+    help_uri: str = ""
+    help_text: str = ""  # remediation or description
+    package: str = ""  # name@version for vulnerabilities
+    kind: str = ""  # vulnerability, misconfiguration, secret, malware
+
+
 class JSONFinding(Protocol):
-    """A finding that knows its Trivy-shaped JSON form and its severity."""
+    """A finding that knows its Trivy-shaped JSON form and its format-neutral summary."""
 
     @property
     def severity(self) -> Severity: ...
 
     def to_json(self) -> dict[str, Any]: ...
+
+    def summary(self) -> FindingSummary: ...
 
 
 @dataclass(slots=True)
