@@ -16,5 +16,30 @@ def _load() -> None:
 
     ANALYZERS.extend([os_release.OSReleaseAnalyzer, dpkg.DpkgAnalyzer])
 
+    from seawall.analyze.analyzers import dotnet, node, php, python, ruby, rust
+
+    ANALYZERS.extend(
+        [
+            python.PythonPackageAnalyzer,
+            python.RequirementsAnalyzer,
+            python.PipfileLockAnalyzer,
+            python.PoetryLockAnalyzer,
+            python.UvLockAnalyzer,
+            python.PdmLockAnalyzer,
+            node.NodePkgAnalyzer,
+            node.NpmLockAnalyzer,
+            node.YarnLockAnalyzer,
+            node.PnpmLockAnalyzer,
+            ruby.GemspecAnalyzer,
+            ruby.GemfileLockAnalyzer,
+            php.ComposerInstalledAnalyzer,
+            php.ComposerLockAnalyzer,
+            dotnet.DepsJsonAnalyzer,
+            dotnet.NugetLockAnalyzer,
+            dotnet.PackagesConfigAnalyzer,
+            rust.CargoLockAnalyzer,
+        ]
+    )
+
 
 _load()
