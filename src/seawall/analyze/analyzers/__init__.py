@@ -41,5 +41,19 @@ def _load() -> None:
         ]
     )
 
+    from seawall.analyze.analyzers import golang, java, rustbinary
+
+    ANALYZERS.extend(
+        [
+            golang.GoBinaryAnalyzer,
+            golang.GoModAnalyzer,
+            golang.GoSumAnalyzer,
+            java.JarAnalyzer,
+            java.PomAnalyzer,
+            java.GradleLockAnalyzer,
+            rustbinary.RustBinaryAnalyzer,
+        ]
+    )
+
 
 _load()

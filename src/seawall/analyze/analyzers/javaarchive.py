@@ -1,0 +1,251 @@
+"""Read Java archives (JAR, WAR, EAR, PAR) safely: nested archives, zip-bomb and depth limits.
+
+An archive's own identity comes from ``META-INF/maven/**/pom.properties``, then ``MANIFEST.MF``, then the
+file name, as described in :func:`inspect_archive`. Nested archives (Spring Boot ``BOOT-INF/lib``, WAR
+``WEB-INF/lib``, EAR modules) are opened in memory within a byte budget shared by the whole tree.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par")
+MAX_DEPTH = 8  # nesting levels below the outer archive
+MAX_MEMBERS = 100_000  # entries in one archive's central directory
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # decompressed bytes read for one outer archive, nested included
+MAX_NESTED_SIZE = 256 * 1024 * 1024  # one nested archive
+MAX_RATIO = 100  # decompressed / compressed, for members over RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+MAX_SMALL_FILE = 1024 * 1024  # pom.properties, MANIFEST.MF
+EOCD_SIG = b"PK\x05\x06"
+CD_ENTRY_MIN = 46
+
+_FILE_NAME = re.compile(r"^([a-zA-Z0-9._-]*[^-*])-(\d\S*(?:-SNAPSHOT)?)\.(?:jar|war|ear|par)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A Maven coordinate found in an archive and the (nested) archive path it was found in."""
+
+    group: str
+    artifact: str
+    version: str
+    file_path: str
+    source: str  # pom.properties, MANIFEST.MF or file name
+
+
+@dataclass(slots=True)
+class _Budget:
+    used: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def inspect_archive(data: bytes, path: str) -> tuple[list[Artifact], list[str]]:
+    """All artifacts in the archive at ``path`` (nested ones included) and the warnings met on the way."""
+    budget = _Budget()
+    found = _inspect(data, path, 0, budget)
+    return found, budget.warnings
+
+
+def _member_count_ok(data: bytes, path: str, budget: _Budget) -> bool:
+    """Refuse a central directory too large to load before zipfile builds one object per entry."""
+    tail_start = max(0, len(data) - 65557)
+    at = data.rfind(EOCD_SIG, tail_start)
+    if at < 0 or at + 22 > len(data):
+        budget.warnings.append(f"{path}: not a zip archive (no end of central directory), skipped")
+        return False
+    entries, cd_size = struct.unpack_from("<HI", data, at + 10)
+    if entries == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: bound by the directory's size instead
+        entries = len(data) // CD_ENTRY_MIN
+    if entries > MAX_MEMBERS:
+        budget.warnings.append(f"{path}: more than {MAX_MEMBERS} zip entries, skipped")
+        return False
+    return True
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    with zf.open(info) as f:
+        return f.read(cap)
+
+
+def _inspect(data: bytes, path: str, depth: int, budget: _Budget) -> list[Artifact]:
+    if not _member_count_ok(data, path, budget):
+        return []
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+        budget.warnings.append(f"{path}: unreadable zip archive ({exc}), skipped")
+        return []
+    found: list[Artifact] = []
+    pom_props: list[Artifact] = []
+    manifest: dict[str, str] = {}
+    with zf:
+        for info in infos:
+            name = info.filename
+            base = name.rpartition("/")[2]
+            lower = name.lower()
+            try:
+                if base == "pom.properties" and lower.startswith("meta-inf/maven/"):
+                    text = _small(zf, info, budget)
+                    art = _from_properties(parse_properties(text), path)
+                    if art is not None:
+                        pom_props.append(art)
+                elif lower == "meta-inf/manifest.mf":
+                    manifest = parse_manifest(_small(zf, info, budget))
+                elif lower.endswith(ARCHIVE_SUFFIXES) and not info.is_dir():
+                    found.extend(_nested(zf, info, f"{path}/{name}", depth, budget))
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                EOFError,
+                OSError,
+                RuntimeError,
+                NotImplementedError,
+            ) as exc:
+                budget.warnings.append(f"{path}/{name}: unreadable zip member ({exc}), skipped")
+    own = _own_identity(path, pom_props, manifest)
+    return pom_props + ([own] if own is not None else []) + found
+
+
+def _small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> str:
+    raw = _read_member(zf, info, MAX_SMALL_FILE)
+    budget.used += len(raw)
+    return raw.decode("utf-8", errors="replace")
+
+
+def _nested(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, inner: str, depth: int, budget: _Budget
+) -> list[Artifact]:
+    if depth + 1 > MAX_DEPTH:
+        budget.warnings.append(f"{inner}: archives nested more than {MAX_DEPTH} deep, not opened")
+        return []
+    size = info.file_size
+    if size > MAX_NESTED_SIZE:
+        budget.warnings.append(f"{inner}: nested archive of {size} bytes is over the limit, skipped")
+        return []
+    if size > RATIO_FLOOR and size > MAX_RATIO * max(info.compress_size, 1):
+        budget.warnings.append(f"{inner}: compression ratio over {MAX_RATIO}:1 (a zip bomb?), skipped")
+        return []
+    if budget.used + size > MAX_TOTAL_BYTES:
+        budget.warnings.append(
+            f"{inner}: nested archives exceed {MAX_TOTAL_BYTES} decompressed bytes in total, skipped"
+        )
+        return []
+    raw = _read_member(zf, info, size)
+    budget.used += len(raw)
+    return _inspect(raw, inner, depth + 1, budget)
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Java ``.properties`` key/value pairs (``=``, ``:`` or space separated; ``#``/``!`` comments)."""
+    out: dict[str, str] = {}
+    pending = ""
+    for raw in text.splitlines():
+        line = pending + raw.lstrip()
+        pending = ""
+        if not line or line[0] in "#!":
+            continue
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            pending = line[:-1]
+            continue
+        m = re.match(r"((?:\\.|[^=:\s\\])*)\s*[=:\s]\s*(.*)$", line)
+        if m:
+            out[m.group(1).replace("\\", "")] = m.group(2).strip()
+        else:
+            out[line.strip()] = ""
+    return out
+
+
+def parse_manifest(text: str) -> dict[str, str]:
+    """The main section of a ``MANIFEST.MF`` (continuation lines start with one space)."""
+    out: dict[str, str] = {}
+    last = ""
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the main section ends at the first blank line
+        if line.startswith(" ") and last:
+            out[last] += line[1:]
+            continue
+        key, sep, value = line.partition(":")
+        if sep:
+            last = key.strip()
+            out[last] = value.strip()
+    return out
+
+
+def _from_properties(props: dict[str, str], path: str) -> Artifact | None:
+    group, artifact, version = props.get("groupId", ""), props.get("artifactId", ""), props.get("version", "")
+    if not (group and artifact and version):
+        return None
+    return Artifact(group, artifact, version, path, "pom.properties")
+
+
+def _ident(value: str) -> str:
+    """A manifest value usable as a Maven id: no whitespace (vendor names such as 'The Apache...' are not)."""
+    value = value.split(";", 1)[0].strip()
+    return "" if not value or any(c.isspace() for c in value) else value
+
+
+def manifest_artifact(manifest: dict[str, str], path: str) -> Artifact | None:
+    """Coordinates from ``Implementation-*``/``Specification-*``/``Bundle-*`` headers, when complete."""
+    symbolic = _ident(manifest.get("Bundle-SymbolicName", ""))
+    group = _ident(manifest.get("Implementation-Vendor-Id", ""))
+    if not group and "." in symbolic:
+        group = symbolic.rpartition(".")[0]
+    group = (
+        group
+        or _ident(manifest.get("Implementation-Vendor", ""))
+        or _ident(manifest.get("Specification-Vendor", ""))
+    )
+    artifact = (
+        _ident(manifest.get("Implementation-Title", ""))
+        or _ident(manifest.get("Specification-Title", ""))
+        or _ident(manifest.get("Bundle-Name", ""))
+        or (symbolic.rpartition(".")[2] if symbolic else "")
+    )
+    version = (
+        _ident(manifest.get("Implementation-Version", ""))
+        or _ident(manifest.get("Specification-Version", ""))
+        or _ident(manifest.get("Bundle-Version", ""))
+    )
+    if not (group and artifact and version):
+        return None
+    return Artifact(group, artifact, version, path, "MANIFEST.MF")
+
+
+def file_name_artifact(path: str) -> tuple[str, str]:
+    """``commons-lang3-3.12.0.jar`` -> ("commons-lang3", "3.12.0"); empty strings when no version is there."""
+    m = _FILE_NAME.match(path.rpartition("/")[2])
+    return (m.group(1), m.group(2)) if m else ("", "")
+
+
+def _own_identity(path: str, pom_props: list[Artifact], manifest: dict[str, str]) -> Artifact | None:
+    """The archive itself, unless one of its pom.properties already describes it.
+
+    A pom.properties describes the archive when its artifact and version match the file name, or when
+    the name carries no version and the archive has exactly one pom.properties (Debian's ``guava.jar``).
+    """
+    name_artifact, name_version = file_name_artifact(path)
+    for p in pom_props:
+        if p.artifact == name_artifact and p.version == name_version:
+            return None
+    if not name_version and len(pom_props) == 1:
+        return None
+    from_manifest = manifest_artifact(manifest, path)
+    if from_manifest is not None:
+        if any(
+            (p.group, p.artifact, p.version)
+            == (from_manifest.group, from_manifest.artifact, from_manifest.version)
+            for p in pom_props
+        ):
+            return None
+        return from_manifest
+    if name_version and not pom_props:
+        return Artifact("", name_artifact, name_version, path, "file name")
+    return None
