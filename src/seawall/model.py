@@ -196,12 +196,15 @@ class FileFacts:
     os_packages: tuple[Package, ...] = ()
     os_package_type: str = ""  # debian, ubuntu, alpine, redhat, ... (Trivy result type)
     package_files: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (package name, owned files)
+    package_licenses: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (package name, licences)
     applications: tuple[Application, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.os or self.os_packages or self.package_files or self.applications)
+        return not (
+            self.os or self.os_packages or self.package_files or self.package_licenses or self.applications
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"path": self.path}
@@ -212,6 +215,8 @@ class FileFacts:
             d["os_package_type"] = self.os_package_type
         if self.package_files:
             d["package_files"] = [[n, list(f)] for n, f in self.package_files]
+        if self.package_licenses:
+            d["package_licenses"] = [[n, list(f)] for n, f in self.package_licenses]
         if self.applications:
             d["applications"] = [a.to_dict() for a in self.applications]
         if self.warnings:
@@ -226,6 +231,7 @@ class FileFacts:
             os_packages=tuple(Package.from_dict(p) for p in d.get("os_packages", ())),
             os_package_type=d.get("os_package_type", ""),
             package_files=tuple((n, tuple(f)) for n, f in d.get("package_files", ())),
+            package_licenses=tuple((n, tuple(f)) for n, f in d.get("package_licenses", ())),
             applications=tuple(Application.from_dict(a) for a in d.get("applications", ())),
             warnings=tuple(d.get("warnings", ())),
         )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import posixpath
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from seawall.analyze.analyzer import Analyzer
@@ -91,9 +92,14 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
                 wanted = [a for a in analyzers if a.claims(path, member.mode, member.size)]
                 if not wanted:
                     continue
-                facts = _run_analyzers(tar, member, path, wanted, limits, label)
-                if facts is not None:
-                    files[path] = facts
+                files[path] = run_analyzers(
+                    path,
+                    member.size,
+                    lambda m=member, p=path: _read_member(tar, m, label, p),  # type: ignore[misc]
+                    wanted,
+                    limits,
+                    label,
+                )
         stream.finish()
     except (tarfile.TarError, EOFError) as exc:
         raise ArtifactError(f"layer {label} is a broken tar archive: {exc}") from exc
@@ -109,28 +115,32 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
     )
 
 
-def _run_analyzers(
-    tar: tarfile.TarFile,
-    member: tarfile.TarInfo,
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, label: str, path: str) -> bytes:
+    handle = tar.extractfile(member)
+    data = handle.read(member.size) if handle is not None else b""
+    if len(data) != member.size:
+        raise ArtifactError(f"layer {label} is truncated inside {path}")
+    return data
+
+
+def run_analyzers(
     path: str,
+    size: int,
+    read: Callable[[], bytes],
     wanted: Sequence[Analyzer],
     limits: Limits,
     label: str,
-) -> FileFacts | None:
+) -> FileFacts:
+    """Read a claimed file once (within the size cap) and give it to every analyzer that claimed it."""
     cap = min(limits.max_file_read, max(a.max_size for a in wanted))
-    if member.size > cap:
-        msg = f"{path}: {member.size} bytes is over the {cap}-byte read limit, skipped"
-        log.warning("layer %s: %s", label[:19], msg)
+    if size > cap:
+        msg = f"{path}: {size} bytes is over the {cap}-byte read limit, skipped"
+        log.warning("%s: %s", label[:71], msg)
         return FileFacts(path=path, warnings=(msg,))
-    handle = tar.extractfile(member)
-    if handle is None:
-        return None
-    data = handle.read(member.size)
-    if len(data) != member.size:
-        raise ArtifactError(f"layer {label} is truncated inside {path}")
+    data = read()
     merged: FileFacts | None = None
     for analyzer in wanted:
-        if member.size > analyzer.max_size:
+        if size > analyzer.max_size:
             continue
         try:
             facts = analyzer.analyze(path, data)
@@ -138,19 +148,17 @@ def _run_analyzers(
             raise
         except Exception as exc:  # an analyzer bug or hostile content must not stop the scan
             log.warning("%s analyzer failed on %s: %s", analyzer.name, path, exc)
-            facts = FileFacts(path=path, warnings=(f"{analyzer.name}: {exc}",))
-        merged = facts if merged is None else _combine(merged, facts) if facts else merged
+            facts = FileFacts(path=path, warnings=(f"{analyzer.name}: {type(exc).__name__}: {exc}",))
+        if facts is not None:
+            merged = facts if merged is None else _combine(merged, facts)
     # A claimed file always leaves an entry, so that it replaces a lower layer's facts for that path.
     return merged if merged is not None else FileFacts(path=path)
 
 
 def _combine(a: FileFacts, b: FileFacts) -> FileFacts:
-    return FileFacts(
-        path=a.path,
-        os=a.os or b.os,
-        os_packages=a.os_packages + b.os_packages,
-        os_package_type=a.os_package_type or b.os_package_type,
-        package_files=a.package_files + b.package_files,
-        applications=a.applications + b.applications,
-        warnings=a.warnings + b.warnings,
-    )
+    """Merge two analyzers' facts about one file: tuples concatenate, single values keep the first set."""
+    values: dict[str, object] = {}
+    for f in dataclasses.fields(FileFacts):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        values[f.name] = x + y if isinstance(x, tuple) else (x or y)
+    return FileFacts(**values)  # type: ignore[arg-type]

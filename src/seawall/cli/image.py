@@ -2,13 +2,140 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from seawall.analyze.pipeline import AnalysisOptions, scan_directory, scan_image
+from seawall.artifact.options import SourceOptions
+from seawall.artifact.target import open_image, parse_target
+from seawall.cli.common import (
+    DEFAULT_LIMITS,
+    FormatOpt,
+    ListAllPkgsOpt,
+    MaxEntriesOpt,
+    MaxFileSizeOpt,
+    MaxLayerSizeOpt,
+    MaxRatioOpt,
+    NoCacheOpt,
+    OutputOpt,
+    ParallelOpt,
+    ScannersOpt,
+    _opt,
+    analysis_options,
+    parse_scanners,
+    write_report,
+)
+from seawall.cli.scanrun import ScanRequest, run_scanners
+from seawall.model import Inventory
+from seawall.report.document import report_from_inventory
 
 
 def register(app: typer.Typer) -> None:
-    """Add the image commands to the application."""
+    """Add ``image`` and ``rootfs`` to the application."""
+    app.command("image")(image)
+    app.command("rootfs")(rootfs)
 
-    @app.command("image")
-    def image(target: str = typer.Argument("", help="Image reference or prefixed source.")) -> None:
-        """Scan a container image."""
-        typer.echo(f"todo {target}")
+
+def image(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="Image: REF, docker-archive:P, oci-archive:P, oci:DIR[:TAG], ...")] = "",
+    input: Annotated[str, _opt("--input", "-i", help="An image archive or OCI layout directory.")] = "",
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+    list_all_pkgs: ListAllPkgsOpt = False,
+    scanners: ScannersOpt = "vuln,secret",
+    platform: Annotated[str, _opt("--platform", help="Platform of a multi-platform image (os/arch[/variant]).")] = (
+        "linux/amd64"
+    ),
+    insecure: Annotated[bool, _opt("--insecure", help="Allow plain HTTP and unverified TLS to registries.")] = False,
+    username: Annotated[str, _opt("--username", help="Registry user name.")] = "",
+    password: Annotated[str, _opt("--password", help="Registry password.")] = "",
+    registry_token: Annotated[str, _opt("--registry-token", help="Registry bearer token.")] = "",
+    docker_host: Annotated[str, _opt("--docker-host", help="Docker-compatible API socket (unix:///path).")] = "",
+    timeout: Annotated[float, _opt("--timeout", help="Network timeout in seconds.")] = 60.0,
+    no_cache: NoCacheOpt = False,
+    parallel: ParallelOpt = 0,
+    max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
+    max_layer_size: MaxLayerSizeOpt = DEFAULT_LIMITS.max_layer_size,
+    max_compression_ratio: MaxRatioOpt = DEFAULT_LIMITS.max_ratio,
+    max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
+    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+) -> None:
+    """Scan a container image: OS and language packages (SBOM), and findings of the chosen scanners."""
+    g = ctx.obj
+    spec = parse_target(target, input)
+    options = analysis_options(
+        g.quiet, no_cache, parallel, max_file_size, max_layer_size, max_compression_ratio, max_entries
+    )
+    requested = parse_scanners(scanners)
+    if spec.transport == "dir":
+        inventory = scan_directory(_existing_dir(spec.location), "rootfs", options)
+    else:
+        source = SourceOptions(
+            cache_dir=g.cache_dir,
+            platform=platform,
+            insecure=insecure,
+            username=username,
+            password=password,
+            registry_token=registry_token,
+            docker_host=docker_host,
+            progress=options.progress,
+            timeout=timeout,
+        )
+        with open_image(spec, source) as img:
+            inventory = scan_image(img, g.cache_dir, options)
+    _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
+
+
+def rootfs(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Root filesystem directory.")],
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+    list_all_pkgs: ListAllPkgsOpt = False,
+    scanners: ScannersOpt = "vuln,secret",
+    max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
+    max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
+    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+) -> None:
+    """Scan an unpacked root filesystem (a mounted image, a VM disk, a chroot)."""
+    g = ctx.obj
+    options = analysis_options(
+        g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
+    )
+    inventory = scan_directory(_existing_dir(str(path)), "rootfs", options)
+    _finish(ctx, inventory, parse_scanners(scanners), format, output, list_all_pkgs, exit_code)
+
+
+def _existing_dir(location: str) -> Path:
+    from seawall.errors import ArtifactError
+
+    path = Path(location)
+    if not path.is_dir():
+        raise ArtifactError(f"{location} is not a directory")
+    return path
+
+
+def _finish(
+    ctx: typer.Context,
+    inventory: Inventory,
+    scanners: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    list_all_pkgs: bool,
+    exit_code: int,
+) -> None:
+    report = report_from_inventory(inventory)
+    found = run_scanners(ScanRequest(inventory, report, scanners, ctx.obj, dict(ctx.params)))
+    for warning in inventory.warnings[:20]:
+        import logging
+
+        logging.getLogger("seawall").debug("%s", warning)
+    write_report(report, fmt, output, list_all_pkgs or fmt in ("cyclonedx", "spdx-json"))
+    if found and exit_code:
+        raise typer.Exit(exit_code)
+
+
+__all__ = ["AnalysisOptions", "register"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
+from typer._click.exceptions import ClickException  # typer vendors its own click
 
 from seawall import __version__
 from seawall.errors import SeawallError
@@ -79,11 +79,11 @@ def _register() -> None:
 _register()
 
 
-def _cascade(command: click.Command, flat: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+def _cascade(command: Any, flat: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
     """Give every (sub)command the top-level config keys plus its own section."""
     result: dict[str, Any] = {k: v for k, v in flat.items() if not isinstance(v, dict)}
     result.update({k: v for k, v in own.items() if not isinstance(v, dict)})
-    if isinstance(command, click.Group):
+    if hasattr(command, "commands"):
         for name, sub in command.commands.items():
             section = own.get(name.replace("-", "_"), {})
             result[name] = _cascade(sub, result, section if isinstance(section, dict) else {})
@@ -99,9 +99,41 @@ def _config_path(argv: list[str]) -> Path | None:
     return None
 
 
+GLOBAL_VALUE_FLAGS = ("--cache-dir", "--config")
+GLOBAL_SWITCHES = ("--quiet", "-q", "--debug")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options given after the command (``seawall image --cache-dir X``) to the front,
+    so they work anywhere on the line, as Trivy's do."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_FLAGS:
+            if "=" in arg:
+                front.append(arg)
+            elif i + 1 < len(args):
+                front.extend(args[i : i + 2])
+                i += 1
+            else:
+                rest.append(arg)
+        elif arg in GLOBAL_SWITCHES:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
     debug = "--debug" in args or "-d" in args
     try:
@@ -109,12 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         default_map = _cascade(command, config, config)
         rv = command.main(args=args, prog_name="seawall", default_map=default_map, standalone_mode=False)
         return int(rv) if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return 2
-    except click.Abort:
+    except typer.Abort:
         typer.echo("seawall: aborted", err=True)
         return 130
     except SeawallError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from seawall.model import Application, ImageMetadata, OSInfo, Package, Severity
+from seawall.model import Application, ImageMetadata, Inventory, OSInfo, Package, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +66,59 @@ class Report:
     applications: list[Application] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # shown under the table (e.g. demo data in use)
     created_at: str = ""
+
+
+# Types whose packages Trivy gathers into one result per ecosystem, named below; every other
+# application (a lockfile, a Go binary) is a result of its own, named by its file path.
+AGGREGATED_TARGETS = {
+    "python-pkg": "Python",
+    "conda-pkg": "Conda",
+    "gemspec": "Ruby",
+    "node-pkg": "Node.js",
+    "jar": "Java",
+}
+
+
+def os_target(inventory: Inventory) -> str:
+    """Trivy's OS result target: ``NAME (family version)``."""
+    if inventory.os is None:
+        return inventory.artifact_name
+    return f"{inventory.artifact_name} ({inventory.os.family} {inventory.os.name})"
+
+
+def report_from_inventory(inventory: Inventory) -> Report:
+    """The report skeleton for an inventory: one result for OS packages, one per application target."""
+    report = Report(
+        artifact_name=inventory.artifact_name,
+        artifact_type=inventory.artifact_type,
+        os=inventory.os,
+        image=inventory.image,
+        applications=list(inventory.applications),
+    )
+    if inventory.os is not None or inventory.os_packages:
+        report.results.append(
+            Result(
+                target=os_target(inventory),
+                result_class="os-pkgs",
+                type=inventory.os_package_type or (inventory.os.family if inventory.os else ""),
+                packages=list(inventory.os_packages),
+            )
+        )
+    aggregated: dict[str, Result] = {}
+    for app in inventory.applications:
+        if not app.packages:
+            continue
+        name = AGGREGATED_TARGETS.get(app.type)
+        if name is not None:
+            result = aggregated.get(app.type)
+            if result is None:
+                result = aggregated[app.type] = Result(target=name, result_class="lang-pkgs", type=app.type)
+            result.packages.extend(app.packages)
+        else:
+            report.results.append(
+                Result(target=app.file_path, result_class="lang-pkgs", type=app.type, packages=list(app.packages))
+            )
+    for result in aggregated.values():
+        result.packages.sort(key=lambda p: (p.name.lower(), p.version, p.file_path))
+    report.results.extend(aggregated[t] for t in sorted(aggregated))
+    return report
