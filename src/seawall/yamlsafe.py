@@ -67,7 +67,7 @@ def load_yaml_documents(text: str, name: str = "<yaml>", limit: int = MAX_YAML_B
     _check_size(text, name, limit)
     loader = _BoundedLoader(text)
     try:
-        while loader.check_data():
+        while loader.check_data():  # type: ignore[no-untyped-call]
             yield loader.get_data()
     except yaml.YAMLError as exc:
         raise YAMLError(f"{name}: invalid YAML: {_one_line(exc)}") from exc

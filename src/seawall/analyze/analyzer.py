@@ -63,8 +63,4 @@ def default_analyzers(target: str = "image", names: Iterable[str] | None = None)
     from seawall.analyze.analyzers import ANALYZERS
 
     wanted = set(names) if names is not None else None
-    return [
-        cls()
-        for cls in ANALYZERS
-        if target in cls.targets and (wanted is None or cls.name in wanted)
-    ]
+    return [cls() for cls in ANALYZERS if target in cls.targets and (wanted is None or cls.name in wanted)]

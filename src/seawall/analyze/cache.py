@@ -30,7 +30,11 @@ class LayerCache:
 
     def _path(self, diff_id: str) -> Path | None:
         algo, _, hexpart = diff_id.partition(":")
-        if algo not in ("sha256", "sha512") or not hexpart or not all(c in "0123456789abcdef" for c in hexpart):
+        if (
+            algo not in ("sha256", "sha512")
+            or not hexpart
+            or not all(c in "0123456789abcdef" for c in hexpart)
+        ):
             return None
         return self.root / f"{algo}-{hexpart}.json"
 

@@ -6,6 +6,7 @@ claimed files are opened with ``O_NOFOLLOW`` and read up to the size cap.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import stat
@@ -72,11 +73,9 @@ def analyze_directory(
                 wanted = [a for a in analyzers if a.claims(rel, st.st_mode, st.st_size)]
                 if not wanted:
                     continue
-                facts = run_analyzers(
-                    rel, st.st_size, lambda p=de.path, n=st.st_size: _read(p, n), wanted, limits, str(root)
+                files[rel] = run_analyzers(
+                    rel, st.st_size, functools.partial(_read, de.path, st.st_size), wanted, limits, str(root)
                 )
-                if facts is not None:
-                    files[rel] = facts
     return LayerFacts(diff_id="", files=files, entries=entries, size=size)
 
 

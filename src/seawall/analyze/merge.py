@@ -184,9 +184,13 @@ def _with_purl(p: Package, os_info: OSInfo | None, pkg_type: str) -> Package:
     if p.epoch:
         qualifiers["epoch"] = str(p.epoch)
     if os_info:
-        qualifiers["distro"] = f"{_distro_name(os_info)}-{os_info.name}" if purl_type != "apk" else os_info.name
+        qualifiers["distro"] = (
+            f"{_distro_name(os_info)}-{os_info.name}" if purl_type != "apk" else os_info.name
+        )
     version = f"{p.version}-{p.release}" if p.release else p.version
-    purl = PackageURL(type=purl_type, namespace=namespace, name=p.name, version=version, qualifiers=qualifiers)
+    purl = PackageURL(
+        type=purl_type, namespace=namespace, name=p.name, version=version, qualifiers=qualifiers
+    )
     return replace(p, purl=str(purl.to_string()))
 
 

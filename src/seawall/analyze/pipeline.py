@@ -37,7 +37,9 @@ def _analyzers(target: str, options: AnalysisOptions) -> list[Analyzer]:
     return default_analyzers(target, options.analyzers)
 
 
-def _analyze_in_worker(source: LayerSource, target: str, names: tuple[str, ...], limits: Limits) -> LayerFacts:
+def _analyze_in_worker(
+    source: LayerSource, target: str, names: tuple[str, ...], limits: Limits
+) -> LayerFacts:
     return analyze_layer(source, default_analyzers(target, names), limits)
 
 
@@ -63,7 +65,9 @@ def analyze_image_layers(image: Image, cache_dir: Path, options: AnalysisOptions
     return [found[layer.diff_id] for layer in image.layers]
 
 
-def _run(todo: Sequence[LayerSource], analyzers: list[Analyzer], options: AnalysisOptions) -> list[LayerFacts]:
+def _run(
+    todo: Sequence[LayerSource], analyzers: list[Analyzer], options: AnalysisOptions
+) -> list[LayerFacts]:
     workers = options.workers or (os.cpu_count() or 1)
     workers = max(1, min(workers, len(todo)))
     progress = _progress(options.progress, len(todo))
@@ -132,7 +136,9 @@ def scan_image(image: Image, cache_dir: Path, options: AnalysisOptions | None = 
     """Analyze an image's layers and merge them into its inventory."""
     options = options or AnalysisOptions()
     layer_facts = analyze_image_layers(image, cache_dir, options)
-    merged = merge_layers([(layer.ref, facts) for layer, facts in zip(image.layers, layer_facts, strict=True)])
+    merged = merge_layers(
+        [(layer.ref, facts) for layer, facts in zip(image.layers, layer_facts, strict=True)]
+    )
     return build_inventory(merged, image.name, "container_image", image.metadata())
 
 

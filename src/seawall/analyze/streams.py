@@ -220,7 +220,7 @@ class LayerStream:
             self._decomp = _DecompressReader(self._raw, self.compression, head, limits)
             inner = self._decomp
         self._uncompressed = HashingReader(inner, diff_id, f"{what} diff_id")  # type: ignore[arg-type]
-        self.tar = io.BufferedReader(self._uncompressed, CHUNK)  # type: ignore[arg-type]
+        self.tar = io.BufferedReader(self._uncompressed, CHUNK)
         self._limits = limits
 
     @property

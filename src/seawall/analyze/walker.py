@@ -62,7 +62,7 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
     entries = 0
     try:
         try:
-            tar = tarfile.open(fileobj=stream.tar, mode="r|")  # type: ignore[call-overload]
+            tar = tarfile.open(fileobj=stream.tar, mode="r|")
         except tarfile.ReadError as exc:
             raise ArtifactError(f"layer {label} is not a tar archive: {exc}") from exc
         with tar:

@@ -8,6 +8,7 @@ in place by the walker. A gzip-compressed archive is first decompressed into Sea
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import tarfile
@@ -22,8 +23,8 @@ from seawall.analyze.streams import GZIP_MAGIC, ZSTD_MAGIC, BlobRef
 from seawall.analyze.walker import LayerSource
 from seawall.artifact.base import Image, ImageLayer, config_diff_ids, history_created_by
 from seawall.artifact.oci import (
-    MAX_JSON,
     DIGEST_RE,
+    MAX_JSON,
     image_from_manifest,
     parse_json,
     resolve_descriptor,
@@ -157,7 +158,9 @@ def _plain_tar(path: Path, tmp_dir: Path | None) -> Iterator[Path]:
 
 
 @contextmanager
-def open_docker_archive(path: Path, name: str = "", ref: str = "", tmp_dir: Path | None = None) -> Iterator[Image]:
+def open_docker_archive(
+    path: Path, name: str = "", ref: str = "", tmp_dir: Path | None = None
+) -> Iterator[Image]:
     """Open a ``docker save`` / ``podman save`` archive (plain or gzip)."""
     with _plain_tar(path, tmp_dir) as tar_path:
         store = TarBlobStore(tar_path)
@@ -173,12 +176,13 @@ def open_docker_archive(path: Path, name: str = "", ref: str = "", tmp_dir: Path
         if config_digest:
             verify(config_bytes, config_digest, "image config")
         else:
-            config_digest = "sha256:" + __import__("hashlib").sha256(config_bytes).hexdigest()
+            config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
         config = parse_json(config_bytes, f"{path}: image config")
         diff_ids = config_diff_ids(config)
         if len(diff_ids) != len(layer_names):
             raise ArtifactError(
-                f"{path}: manifest lists {len(layer_names)} layers but the config has {len(diff_ids)} diff_ids"
+                f"{path}: manifest lists {len(layer_names)} layers"
+                f" but the config has {len(diff_ids)} diff_ids"
             )
         created_by = history_created_by(config, len(layer_names))
         layers = []
@@ -212,7 +216,9 @@ def open_oci_archive(path: Path, name: str = "", ref: str = "", platform: str = 
 
 
 @contextmanager
-def open_oci_layout(root: Path, name: str = "", ref: str = "", platform: str = "linux/amd64") -> Iterator[Image]:
+def open_oci_layout(
+    root: Path, name: str = "", ref: str = "", platform: str = "linux/amd64"
+) -> Iterator[Image]:
     """Open an OCI image layout directory, picking the image by tag or digest."""
     index_path = root / "index.json"
     if not index_path.is_file():
@@ -223,7 +229,9 @@ def open_oci_layout(root: Path, name: str = "", ref: str = "", platform: str = "
     yield _image_from_index(DirBlobStore(root), index, ref, platform, name or str(root), str(root))
 
 
-def _image_from_index(store: Any, index: dict[str, Any], ref: str, platform: str, name: str, where: str) -> Image:
+def _image_from_index(
+    store: Any, index: dict[str, Any], ref: str, platform: str, name: str, where: str
+) -> Image:
     desc, tag = select_from_index(store, index, ref, platform, where)
     _, manifest = resolve_descriptor(store, desc, platform)
     return image_from_manifest(store, manifest, name, repo_tags=(tag,) if tag else ())

@@ -96,9 +96,9 @@ def pick_platform(manifests: list[Mapping[str, Any]], platform: str) -> Mapping[
         p = desc.get("platform")
         if not isinstance(p, dict):
             continue
-        if p.get("os") == want_os and p.get("architecture") == want_arch:
-            if not want_variant or p.get("variant", "") == want_variant:
-                candidates.append(desc)
+        same = p.get("os") == want_os and p.get("architecture") == want_arch
+        if same and (not want_variant or p.get("variant", "") == want_variant):
+            candidates.append(desc)
     if not candidates:
         available = ", ".join(sorted({_platform_of(d) for d in manifests})) or "none"
         raise ArtifactError(f"no image for platform {platform}; available: {available}")
@@ -132,7 +132,9 @@ def image_from_manifest(
 ) -> Image:
     """Build an Image from an image manifest whose blobs are in ``store``."""
     if manifest.get("schemaVersion") == 1:
-        raise ArtifactError("Docker schema 1 manifests are not supported (re-push the image with a current client)")
+        raise ArtifactError(
+            "Docker schema 1 manifests are not supported (re-push the image with a current client)"
+        )
     config_desc = manifest.get("config")
     layers = manifest.get("layers")
     if not isinstance(config_desc, dict) or not isinstance(layers, list):
@@ -192,4 +194,6 @@ def select_from_index(
         if len(tags) == 1:
             return pick_platform(manifests, platform), tags.pop()
     refs = sorted({str((m.get("annotations") or {}).get(REF_NAME, m.get("digest"))) for m in manifests})
-    raise ArtifactError(f"{where} holds several images ({', '.join(refs)}): name one as PATH:TAG or PATH@DIGEST")
+    raise ArtifactError(
+        f"{where} holds several images ({', '.join(refs)}): name one as PATH:TAG or PATH@DIGEST"
+    )

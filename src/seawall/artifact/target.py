@@ -77,12 +77,11 @@ def open_image(spec: TargetSpec, opts: SourceOptions) -> Iterator[Image]:
         path = Path(location)
         if not path.exists():
             raise ArtifactError(f"{path} does not exist")
-        if path.is_dir():
-            transport = "oci"
-        else:
-            transport = sniff(path)
+        transport = "oci" if path.is_dir() else sniff(path)
     if transport == "oci":
-        with open_oci_layout(Path(location), name=spec.location, ref=spec.ref, platform=opts.platform) as image:
+        with open_oci_layout(
+            Path(location), name=spec.location, ref=spec.ref, platform=opts.platform
+        ) as image:
             yield image
     elif transport == "oci-archive":
         with open_oci_archive(Path(location), spec.location, spec.ref, opts.platform, opts.tmp_dir) as image:
@@ -93,7 +92,7 @@ def open_image(spec: TargetSpec, opts: SourceOptions) -> Iterator[Image]:
     elif transport in ("docker-daemon", "podman"):
         from seawall.artifact.daemon import export_daemon_image
 
-        exported = export_daemon_image(location, opts, podman=transport == "podman")
+        exported = export_daemon_image(location, opts, engine="podman" if transport == "podman" else "docker")
         try:
             with open_docker_archive(exported, location, "", opts.tmp_dir) as image:
                 yield image

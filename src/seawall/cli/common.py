@@ -19,7 +19,8 @@ KNOWN_SCANNERS = ("vuln", "misconfig", "secret", "malware", "license")
 
 
 def _opt(*names: str, help: str, **kw: object) -> typer.models.OptionInfo:
-    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)  # type: ignore[arg-type]
+    option: typer.models.OptionInfo = typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)  # type: ignore[arg-type]
+    return option
 
 
 FormatOpt = Annotated[
@@ -27,19 +28,25 @@ FormatOpt = Annotated[
 ]
 OutputOpt = Annotated[Path | None, _opt("--output", "-o", help="Write the report to this file.")]
 ListAllPkgsOpt = Annotated[
-    bool, _opt("--list-all-pkgs", help="List every package in JSON and table output (not only vulnerable ones).")
+    bool,
+    _opt("--list-all-pkgs", help="List every package in JSON and table output (not only vulnerable ones)."),
 ]
 ScannersOpt = Annotated[
     str, _opt("--scanners", help=f"Comma-separated scanners: {', '.join(KNOWN_SCANNERS)}.", show_default=True)
 ]
-NoCacheOpt = Annotated[bool, _opt("--no-cache", help="Re-analyze every layer instead of using cached results.")]
-ParallelOpt = Annotated[int, _opt("--parallel", help="Worker processes for layer analysis (0: one per core).")]
+NoCacheOpt = Annotated[
+    bool, _opt("--no-cache", help="Re-analyze every layer instead of using cached results.")
+]
+ParallelOpt = Annotated[
+    int, _opt("--parallel", help="Worker processes for layer analysis (0: one per core).")
+]
 MaxFileSizeOpt = Annotated[
     int, _opt("--max-file-size", help="Largest file (bytes) an analyzer reads; larger ones are skipped.")
 ]
 MaxLayerSizeOpt = Annotated[int, _opt("--max-layer-size", help="Largest uncompressed layer (bytes).")]
 MaxRatioOpt = Annotated[
-    int, _opt("--max-compression-ratio", help="Largest compression ratio of a layer (decompression-bomb guard).")
+    int,
+    _opt("--max-compression-ratio", help="Largest compression ratio of a layer (decompression-bomb guard)."),
 ]
 MaxEntriesOpt = Annotated[int, _opt("--max-entries", help="Most tar entries in one layer.")]
 
@@ -82,7 +89,9 @@ def analysis_options(
         max_layer_size=max_layer_size,
         max_ratio=max_ratio,
     )
-    return AnalysisOptions(limits=limits, use_cache=not no_cache, workers=parallel, progress=progress_enabled(quiet))
+    return AnalysisOptions(
+        limits=limits, use_cache=not no_cache, workers=parallel, progress=progress_enabled(quiet)
+    )
 
 
 def write_report(report: Report, fmt: str, output: Path | None, list_all_pkgs: bool) -> None:

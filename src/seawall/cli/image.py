@@ -40,20 +40,26 @@ def register(app: typer.Typer) -> None:
 
 def image(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(help="Image: REF, docker-archive:P, oci-archive:P, oci:DIR[:TAG], ...")] = "",
+    target: Annotated[
+        str, typer.Argument(help="Image: REF, docker-archive:P, oci-archive:P, oci:DIR[:TAG], ...")
+    ] = "",
     input: Annotated[str, _opt("--input", "-i", help="An image archive or OCI layout directory.")] = "",
     format: FormatOpt = "table",
     output: OutputOpt = None,
     list_all_pkgs: ListAllPkgsOpt = False,
     scanners: ScannersOpt = "vuln,secret",
-    platform: Annotated[str, _opt("--platform", help="Platform of a multi-platform image (os/arch[/variant]).")] = (
-        "linux/amd64"
-    ),
-    insecure: Annotated[bool, _opt("--insecure", help="Allow plain HTTP and unverified TLS to registries.")] = False,
+    platform: Annotated[
+        str, _opt("--platform", help="Platform of a multi-platform image (os/arch[/variant]).")
+    ] = ("linux/amd64"),
+    insecure: Annotated[
+        bool, _opt("--insecure", help="Allow plain HTTP and unverified TLS to registries.")
+    ] = False,
     username: Annotated[str, _opt("--username", help="Registry user name.")] = "",
     password: Annotated[str, _opt("--password", help="Registry password.")] = "",
     registry_token: Annotated[str, _opt("--registry-token", help="Registry bearer token.")] = "",
-    docker_host: Annotated[str, _opt("--docker-host", help="Docker-compatible API socket (unix:///path).")] = "",
+    docker_host: Annotated[
+        str, _opt("--docker-host", help="Docker-compatible API socket (unix:///path).")
+    ] = "",
     timeout: Annotated[float, _opt("--timeout", help="Network timeout in seconds.")] = 60.0,
     no_cache: NoCacheOpt = False,
     parallel: ParallelOpt = 0,

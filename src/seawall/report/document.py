@@ -116,7 +116,9 @@ def report_from_inventory(inventory: Inventory) -> Report:
             result.packages.extend(app.packages)
         else:
             report.results.append(
-                Result(target=app.file_path, result_class="lang-pkgs", type=app.type, packages=list(app.packages))
+                Result(
+                    target=app.file_path, result_class="lang-pkgs", type=app.type, packages=list(app.packages)
+                )
             )
     for result in aggregated.values():
         result.packages.sort(key=lambda p: (p.name.lower(), p.version, p.file_path))

@@ -152,7 +152,8 @@ def build(report: Report) -> dict[str, Any]:
     }
     if lic.extracted:
         doc["hasExtractedLicensingInfos"] = [
-            {"licenseId": ref, "extractedText": name, "name": name} for ref, name in sorted(lic.extracted.items())
+            {"licenseId": ref, "extractedText": name, "name": name}
+            for ref, name in sorted(lic.extracted.items())
         ]
     return doc
 

@@ -140,7 +140,7 @@ class DpkgAnalyzer(Analyzer):
     def analyze(self, path: str, data: bytes) -> FileFacts | None:
         text = data.decode("utf-8", "replace")
         if path.startswith(INFO):
-            pkg = path[len(INFO) : -len(".list")].split(":")[0]
+            pkg = path[len(INFO) : -len(".list")].split(":", maxsplit=1)[0]
             owned = tuple(line.lstrip("/") for line in text.splitlines() if line and line != "/.")
             return FileFacts(path=path, package_files=((pkg, owned),))
         if path.startswith(DOC):

@@ -40,7 +40,7 @@ PRIORITY = {
     "etc/redhat-release": 4,
 }
 
-_KV = re.compile(r'^([A-Z_][A-Z0-9_]*)=(.*)$')
+_KV = re.compile(r"^([A-Z_][A-Z0-9_]*)=(.*)$")
 _REDHAT = re.compile(r"^(.*?) (?:Linux )?release ([0-9][0-9.]*)", re.IGNORECASE)
 
 
