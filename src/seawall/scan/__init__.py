@@ -1,0 +1,1 @@
+"""Scanners that turn an inventory into findings."""

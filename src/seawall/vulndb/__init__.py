@@ -1,0 +1,1 @@
+"""The vulnerability database: advisory store, ingest adapters, updates, bundles and comparators."""
