@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seawall.model import Application, Inventory, OSInfo, Package, Severity
+from seawall.report.document import AGGREGATED_TARGETS, os_target
 from seawall.scan.findings import DetectedVulnerability, EPSSInfo, KEVInfo
 from seawall.scan.policy import Policy, PolicyResult, VulnOptions
 from seawall.vulndb.store import VulnDB
@@ -68,17 +69,9 @@ def os_ecosystems(os_info: OSInfo | None) -> list[str]:
     return []
 
 
-def os_target(inventory: Inventory) -> str:
-    """The result target of the OS packages, as Trivy names it: ``<artifact> (<family> <release>)``."""
-    os_info = inventory.os
-    if os_info is None:
-        return inventory.artifact_name
-    return f"{inventory.artifact_name} ({os_info.family} {os_info.name})"
-
-
 def app_target(app: Application) -> str:
-    """The result target of one application (its file path)."""
-    return app.file_path
+    """The result target of one application: Trivy's aggregate name or the file path."""
+    return AGGREGATED_TARGETS.get(app.type, app.file_path)
 
 
 def _go_version(version: str) -> str:
