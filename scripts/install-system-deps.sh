@@ -6,6 +6,7 @@ PACKAGES=(
   docker-registry apache2-utils      # the distribution registry, htpasswd
   podman runc uidmap slirp4netns     # real containers and the Docker-compatible API
   rpm                                # rpm databases in all three formats
+  db5.3-util gpg                     # libdb-written rpm Berkeley DB files; a gpg-pubkey entry
   golang-go                          # `go version -m` to check Go build info
   ca-certificates
 )

@@ -16,6 +16,10 @@ def _load() -> None:
 
     ANALYZERS.extend([os_release.OSReleaseAnalyzer, dpkg.DpkgAnalyzer])
 
+    from seawall.analyze.analyzers import rpm
+
+    ANALYZERS.append(rpm.RpmAnalyzer)
+
     from seawall.analyze.analyzers import dotnet, node, php, python, ruby, rust
 
     ANALYZERS.extend(
