@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -46,7 +47,7 @@ Built by scripts/build_demo_db.py from the shared test corpus:
 
 
 def main() -> None:
-    records = []
+    records: list[dict[str, Any]] = []
     pypa = CORPUS / "pypa-advisory-database" / "vulns"
     for name in PYPI_PACKAGES:
         for d in pypa.iterdir():

@@ -10,6 +10,7 @@ import typer
 from seawall.analyze.pipeline import AnalysisOptions, scan_directory, scan_image
 from seawall.artifact.options import SourceOptions
 from seawall.artifact.target import open_image, parse_target
+from seawall.cli import vulnopts as vo
 from seawall.cli.common import (
     DEFAULT_LIMITS,
     FormatOpt,
@@ -68,6 +69,18 @@ def image(
     max_compression_ratio: MaxRatioOpt = DEFAULT_LIMITS.max_ratio,
     max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
     exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+    severity: vo.SeverityOpt = "",
+    ignore_unfixed: vo.IgnoreUnfixedOpt = False,
+    ignore_status: vo.IgnoreStatusOpt = "",
+    fail_on: vo.FailOnOpt = "",
+    ignorefile: vo.IgnoreFileOpt = None,
+    vex: vo.VexOpt = None,
+    detection_priority: vo.DetectionPriorityOpt = "precise",
+    sort: vo.SortOpt = "severity",
+    db_dir: vo.DBDirOpt = None,
+    skip_db_update: vo.SkipDBUpdateOpt = False,
+    offline: vo.OfflineOpt = False,
+    db_max_age: vo.DBMaxAgeOpt = 24.0,
 ) -> None:
     """Scan a container image: OS and language packages (SBOM), and findings of the chosen scanners."""
     g = ctx.obj
@@ -105,6 +118,18 @@ def rootfs(
     max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
     max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
     exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+    severity: vo.SeverityOpt = "",
+    ignore_unfixed: vo.IgnoreUnfixedOpt = False,
+    ignore_status: vo.IgnoreStatusOpt = "",
+    fail_on: vo.FailOnOpt = "",
+    ignorefile: vo.IgnoreFileOpt = None,
+    vex: vo.VexOpt = None,
+    detection_priority: vo.DetectionPriorityOpt = "precise",
+    sort: vo.SortOpt = "severity",
+    db_dir: vo.DBDirOpt = None,
+    skip_db_update: vo.SkipDBUpdateOpt = False,
+    offline: vo.OfflineOpt = False,
+    db_max_age: vo.DBMaxAgeOpt = 24.0,
 ) -> None:
     """Scan an unpacked root filesystem (a mounted image, a VM disk, a chroot)."""
     g = ctx.obj

@@ -71,9 +71,10 @@ def main_callback(
 
 
 def _register() -> None:
-    from seawall.cli import image
+    from seawall.cli import db, image
 
     image.register(app)
+    db.register(app)
 
 
 _register()

@@ -19,7 +19,7 @@ from seawall.report.document import Report
 log = logging.getLogger(__name__)
 
 # scanner name -> "module:function"
-SCANNER_HOOKS: dict[str, str] = {}
+SCANNER_HOOKS: dict[str, str] = {"vuln": "seawall.cli.vulnopts:run_vuln_scanner"}
 
 
 @dataclass(slots=True)

@@ -34,7 +34,8 @@ FailOnOpt = Annotated[
     str, _opt("--fail-on", help="With --exit-code: fail only on findings of this severity or higher.")
 ]
 IgnoreFileOpt = Annotated[
-    Path | None, _opt("--ignorefile", help="Ignore file (.trivyignore syntax, or YAML) [.seawallignore].")
+    Path | None,
+    _opt("--ignorefile", help="Ignore file (.trivyignore syntax, or YAML) (default: .seawallignore)."),
 ]
 VexOpt = Annotated[list[Path] | None, _opt("--vex", help="OpenVEX or CycloneDX VEX document (repeatable).")]
 DetectionPriorityOpt = Annotated[
@@ -45,7 +46,9 @@ DetectionPriorityOpt = Annotated[
     ),
 ]
 SortOpt = Annotated[str, _opt("--sort", help="Order of findings: severity or risk (KEV, EPSS, severity).")]
-DBDirOpt = Annotated[Path | None, _opt("--db-dir", help="Vulnerability database directory [CACHE/db].")]
+DBDirOpt = Annotated[
+    Path | None, _opt("--db-dir", help="Vulnerability database directory (default: CACHE/db).")
+]
 SkipDBUpdateOpt = Annotated[bool, _opt("--skip-db-update", help="Do not update the vulnerability database.")]
 OfflineOpt = Annotated[bool, _opt("--offline", help="No network: never update the database.")]
 DBMaxAgeOpt = Annotated[

@@ -84,7 +84,8 @@ def import_bundle(bundle: Path, db_dir: Path) -> dict[str, Any]:
             )
         if meta.get("schema_version") != store.SCHEMA_VERSION:
             raise VulnDBError(
-                f"{bundle}: schema version {meta.get('schema_version')}, this Seawall needs {store.SCHEMA_VERSION}"
+                f"{bundle}: schema version {meta.get('schema_version')}, "
+                f"this Seawall needs {store.SCHEMA_VERSION}"
             )
         if info.file_size != meta.get("size"):
             raise VulnDBError(
