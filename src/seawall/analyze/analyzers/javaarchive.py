@@ -23,8 +23,11 @@ MAX_RATIO = 100  # decompressed / compressed, for members over RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
 MAX_SMALL_FILE = 1024 * 1024  # pom.properties, MANIFEST.MF
 EOCD_SIG = b"PK\x05\x06"
+ZIP64_LOCATOR_SIG = b"PK\x06\x07"
+ZIP64_EOCD_SIG = b"PK\x06\x06"
 CD_ENTRY_MIN = 46
 
+_SEPARATOR = re.compile(r"[=:]|\s+")
 _FILE_NAME = re.compile(r"^([a-zA-Z0-9._-]*[^-*])-(\d\S*(?:-SNAPSHOT)?)\.(?:jar|war|ear|par)$", re.IGNORECASE)
 
 
@@ -60,12 +63,23 @@ def _member_count_ok(data: bytes, path: str, budget: _Budget) -> bool:
         budget.warnings.append(f"{path}: not a zip archive (no end of central directory), skipped")
         return False
     entries, cd_size = struct.unpack_from("<HI", data, at + 10)
-    if entries == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: bound by the directory's size instead
-        entries = len(data) // CD_ENTRY_MIN
+    if entries == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the real count is in the zip64 record
+        entries = _zip64_entries(data, at)
     if entries > MAX_MEMBERS:
         budget.warnings.append(f"{path}: more than {MAX_MEMBERS} zip entries, skipped")
         return False
     return True
+
+
+def _zip64_entries(data: bytes, eocd: int) -> int:
+    locator = eocd - 20
+    if locator < 0 or data[locator : locator + 4] != ZIP64_LOCATOR_SIG:
+        return 0xFFFF
+    record = struct.unpack_from("<Q", data, locator + 8)[0]
+    if record + 56 > len(data) or data[record : record + 4] != ZIP64_EOCD_SIG:
+        # An offset that does not point at the record (data prepended, or a lie): bound by size.
+        return len(data) // CD_ENTRY_MIN
+    return int(struct.unpack_from("<Q", data, record + 32)[0])
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
@@ -154,11 +168,16 @@ def parse_properties(text: str) -> dict[str, str]:
         if line.endswith("\\") and not line.endswith("\\\\"):
             pending = line[:-1]
             continue
-        m = re.match(r"((?:\\.|[^=:\s\\])*)\s*[=:\s]\s*(.*)$", line)
-        if m:
-            out[m.group(1).replace("\\", "")] = m.group(2).strip()
-        else:
+        # The first '=', ':' or blank ends the key (a plain scan: a regex with backtracking on a
+        # megabyte-long hostile line costs quadratic time and a huge backtracking stack).
+        m = _SEPARATOR.search(line)
+        if m is None:
             out[line.strip()] = ""
+            continue
+        key, value = line[: m.start()], line[m.end() :].strip()
+        if value[:1] in "=:" and m.group().strip() == "":
+            value = value[1:].strip()
+        out[key] = value
     return out
 
 
@@ -228,22 +247,22 @@ def file_name_artifact(path: str) -> tuple[str, str]:
 def _own_identity(path: str, pom_props: list[Artifact], manifest: dict[str, str]) -> Artifact | None:
     """The archive itself, unless one of its pom.properties already describes it.
 
-    A pom.properties describes the archive when its artifact and version match the file name, or when
-    the name carries no version and the archive has exactly one pom.properties (Debian's ``guava.jar``).
+    A pom.properties describes the archive when its artifact id (and version, when the name has one)
+    matches the file name, or when it is the only one in the archive: a shaded jar carries several, a
+    plain one exactly its own, whatever the file is called (``log4j-1.2-api.jar``, ``guava.jar``).
     """
     name_artifact, name_version = file_name_artifact(path)
+    if len(pom_props) == 1:
+        return None
     for p in pom_props:
         if p.artifact == name_artifact and p.version == name_version:
             return None
-    if not name_version and len(pom_props) == 1:
-        return None
+        if p.artifact == path.rpartition("/")[2].rsplit(".", 1)[0]:  # versionless name, e.g. guava.jar
+            return None
     from_manifest = manifest_artifact(manifest, path)
     if from_manifest is not None:
-        if any(
-            (p.group, p.artifact, p.version)
-            == (from_manifest.group, from_manifest.artifact, from_manifest.version)
-            for p in pom_props
-        ):
+        same = (from_manifest.group, from_manifest.artifact, from_manifest.version)
+        if any((p.group, p.artifact, p.version) == same for p in pom_props):
             return None
         return from_manifest
     if name_version and not pom_props:
