@@ -18,7 +18,7 @@ from seawall.model import Application, Inventory, OSInfo, Package, Severity
 from seawall.report.document import AGGREGATED_TARGETS, os_target
 from seawall.scan.findings import DetectedVulnerability, EPSSInfo, KEVInfo
 from seawall.scan.policy import Policy, PolicyResult, VulnOptions
-from seawall.vulndb.store import VulnDB
+from seawall.vulndb.store import VulnDB, utcnow
 from seawall.vulndb.versions import comparator_for
 
 log = logging.getLogger("seawall.scan")
@@ -165,12 +165,15 @@ class Matcher:
     def __init__(self, db: VulnDB) -> None:
         self.db = db
         self._withdrawn: dict[str, bool] = {}
+        self._now = utcnow()[:19]
 
     def _is_withdrawn(self, advisory_id: str) -> bool:
         w = self._withdrawn.get(advisory_id)
         if w is None:
             rec = self.db.advisory(advisory_id) or {}
-            w = self._withdrawn[advisory_id] = bool(rec.get("withdrawn"))
+            when = str(rec.get("withdrawn") or "")
+            # A withdrawal dated in the future has not happened yet (trivy-db's "withdrawn_after_now").
+            w = self._withdrawn[advisory_id] = bool(when) and when[:19] <= self._now
         return w
 
     def match(self, ecosystem: str, name: str, version: str) -> list[Hit]:

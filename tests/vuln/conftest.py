@@ -1,0 +1,52 @@
+"""Fixtures for the vulnerability database and matcher tests: the full corpus database, built once."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import orjson
+import pytest
+from vulnref import DEBIAN_JSON, EPSS_CSV, GOVULNDB, KEV, PYPA
+
+from realimages import TEST_CACHE, locked
+from seawall.vulndb import store
+from seawall.vulndb.ingest import debian_tracker, enrich, osv
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "seawall" / "vulndb"
+
+
+def build_corpus_db(db_dir: Path) -> Path:
+    """Full ingest of the corpus PyPI and Go databases, KEV and the Debian tracker fixture."""
+    with store.building(db_dir, fresh=True) as db:
+        db.put_advisories(osv.iter_path(PYPA), "osv:PyPI")
+        db.put_advisories(osv.iter_path(GOVULNDB), "osv:Go")
+        db.put_advisories(debian_tracker.convert(orjson.loads(DEBIAN_JSON.read_bytes())), "debian-tracker")
+        db.put_rows("kev", enrich.kev_rows(orjson.loads(KEV.read_bytes())))
+        db.put_rows("epss", enrich.epss_rows(EPSS_CSV.read_text()))
+    return store.db_path(db_dir)
+
+
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    for p in sorted([SRC / "store.py", *sorted((SRC / "ingest").glob("*.py"))]):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+@pytest.fixture(scope="session")
+def corpus_db_dir() -> Path:
+    """A database directory holding the whole corpus (cached per machine and per ingest-code version)."""
+    db_dir = TEST_CACHE / f"vulndb-corpus-{_code_hash()}"
+    with locked("vulndb-corpus"):
+        if not store.db_path(db_dir).is_file():
+            build_corpus_db(db_dir)
+    return db_dir
+
+
+@pytest.fixture
+def corpus_db(corpus_db_dir: Path) -> store.VulnDB:
+    """The corpus database, opened read-only."""
+    db = store.open_db(store.db_path(corpus_db_dir))
+    yield db  # type: ignore[misc]
+    db.close()
