@@ -301,3 +301,15 @@ def test_always_429_gives_up_after_retries(proxy: FaultProxy, cache_dir: Path) -
 def test_plain_http_registry_without_insecure(registries: Registries, cache_dir: Path) -> None:
     with pytest.raises(RegistryError, match="--insecure"):
         open_registry_image(f"{registries.anon.host}/seawall/minbase:oci", opts(cache_dir, insecure=False))
+
+
+def test_corrupt_cached_config_is_fetched_again(proxy: FaultProxy, cache_dir: Path) -> None:
+    ref = f"{proxy.host}/seawall/minbase:oci"
+    image = open_registry_image(ref, opts(cache_dir))
+    config_path = cache_dir / "blobs" / "sha256" / image.config_digest.split(":")[1]
+    data = bytearray(config_path.read_bytes())
+    data[0] ^= 0x01  # same size, wrong content
+    config_path.write_bytes(bytes(data))
+    again = open_registry_image(ref, opts(cache_dir))
+    assert proxy.blob_gets() == 3  # config + layer, then the config once more
+    assert again.config == image.config

@@ -70,6 +70,7 @@ MAX_TOKEN_RESPONSE = 1 << 20
 MAX_ERROR_BODY = 64 << 10
 MAX_INDEX_DEPTH = 2
 DOWNLOAD_THREADS = 4
+REHASH_LIMIT = MAX_CONFIG_SIZE  # cached blobs up to this size are re-verified before reuse
 CHUNK = 1 << 20
 
 # Retries: exponential backoff from BACKOFF_BASE seconds, Retry-After honoured up to MAX_RETRY_AFTER.
@@ -317,12 +318,9 @@ class RegistryClient:
     def fetch_blob(self, desc: Descriptor, progress: _Progress | None = None) -> Path:
         """The verified blob in ``opts.blob_dir`` (downloaded unless a verified copy is already there)."""
         final = self.opts.blob_dir / desc.hex
-        try:
-            if final.stat().st_size == desc.size:
-                log.debug("blob %s: cached", desc.digest)
-                return final
-        except OSError:
-            pass
+        if self._cached(desc, final):
+            log.debug("blob %s: cached", desc.digest)
+            return final
         self.opts.blob_dir.mkdir(parents=True, exist_ok=True)
         attempt = 0
         while True:
@@ -338,6 +336,21 @@ class RegistryClient:
                 log.warning("blob %s: %s; retrying in %.1fs", desc.digest[:19], exc, delay)
                 time.sleep(delay)
                 attempt += 1
+
+    def _cached(self, desc: Descriptor, final: Path) -> bool:
+        """A cached blob of the right size is reused; small ones (configs) are re-hashed as well.
+
+        Large layers are not re-hashed here because the layer walker verifies both digests on
+        every read anyway.
+        """
+        try:
+            if final.stat().st_size != desc.size:
+                return False
+            if desc.size <= REHASH_LIMIT:
+                return "sha256:" + hashlib.sha256(final.read_bytes()).hexdigest() == desc.digest
+        except OSError:
+            return False
+        return True
 
     def _download(self, desc: Descriptor, final: Path, progress: _Progress | None) -> Path:
         path = f"/v2/{self.ref.repository}/blobs/{desc.digest}"
@@ -418,10 +431,9 @@ class RegistryClient:
                 self._base = base
                 break
             else:
-                hint = (
-                    "" if self.opts.insecure else " (use --insecure for a plain-HTTP or self-signed registry)"
-                )
-                raise RegistryError(f"cannot reach registry {self.host}: {_short(last)}{hint}")
+                if isinstance(last, RegistryError):
+                    raise last
+                raise RegistryError(f"cannot reach registry {self.host}: {_short(last)}")
             if challenge is not None and not self.opts.registry_token:
                 # Authenticate up front so parallel blob requests do not each meet a 401.
                 self._authenticate(challenge, self._auth_header)
@@ -628,14 +640,22 @@ def _parse_manifest(body: bytes, media_type: str, what: str) -> dict[str, Any]:
 
 
 def _manifest_kind(doc: Mapping[str, Any], media_type: str) -> str:
+    """index, manifest, schema1 or unknown: the document's own mediaType first, then the header's."""
     declared = doc.get("mediaType")
-    mt = declared if isinstance(declared, str) and declared else media_type
-    if doc.get("schemaVersion") == 1 or mt in DOCKER_SCHEMA1:
+    declared = declared if isinstance(declared, str) else ""
+    if doc.get("schemaVersion") == 1 or declared in DOCKER_SCHEMA1 or media_type in DOCKER_SCHEMA1:
         return "schema1"
-    if mt in INDEX_TYPES or (not mt and "manifests" in doc):
+    mt = declared or media_type
+    if mt in INDEX_TYPES:
         return "index"
-    if mt in MANIFEST_TYPES or (mt in ("", "application/json") and "config" in doc and "layers" in doc):
+    if mt in MANIFEST_TYPES:
         return "manifest"
+    if not declared and mt not in (*INDEX_TYPES, *MANIFEST_TYPES):
+        # Some registries serve application/json or text/plain; OCI allows mediaType to be absent.
+        if isinstance(doc.get("manifests"), list):
+            return "index"
+        if isinstance(doc.get("config"), dict) and isinstance(doc.get("layers"), list):
+            return "manifest"
     return "unknown"
 
 
