@@ -330,3 +330,47 @@ def test_rpm_reads_the_bdb_files_it_is_compared_with(dbs: rpmfixtures.RpmDatabas
         ).stdout
         assert "Hash database information" in out or "hash" in out.lower()
         assert len(rpmfixtures.query_all(path.parent, "bdb_ro").splitlines()) == 12
+
+
+def test_sqlite_generated_column_cannot_build_a_huge_value(tmp_path: Path) -> None:
+    db = tmp_path / "rpmdb.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, "
+            "blob BLOB GENERATED ALWAYS AS (zeroblob(900000000)) VIRTUAL)"
+        )
+        conn.execute("INSERT INTO Packages (hnum) VALUES (1)")
+    conn.close()
+    facts = analyze(db.read_bytes(), "var/lib/rpm/rpmdb.sqlite")
+    assert facts.os_packages == ()
+    assert any("too big" in w or "unsafe" in w for w in facts.warnings), facts.warnings
+
+
+def test_string_budget_caps_hostile_file_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One header whose BASENAMES/DIRNAMES/DIRINDEXES all point at the same run of NUL bytes: half a
+    # million files from a few megabytes. Many such headers would make billions; the database budget
+    # stops it (lowered here so that the test stays quick).
+    count = 1 << 19
+    data = b"n\0" + b"\0" * count + b"\0" * (4 * count)
+    entries = [
+        (1000, 6, 0, 1),  # NAME "n"
+        (1117, 8, 2, count),  # BASENAMES: a million empty strings
+        (1118, 8, 2, 1),  # DIRNAMES: one empty string
+        (1116, 4, 2 + count, count),  # DIRINDEXES: a million zeros
+    ]
+    blob = struct.pack(">II", len(entries), len(data))
+    blob += b"".join(struct.pack(">iIiI", *e) for e in entries) + data
+    assert len(parse_header(blob).files) == count
+    from seawall.analyze import rpmdb
+
+    monkeypatch.setattr(rpmdb, "MAX_STRINGS", 2 * count)
+    rows = 4
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
+    conn.executemany("INSERT INTO Packages (blob) VALUES (?)", [(blob,)] * rows)
+    image = conn.serialize()
+    conn.close()
+    db = read_database(image)
+    assert len(db.headers) == rows
+    assert sum(len(h.files) for h in db.headers) == 2 * count
+    assert any("file names and capabilities" in w for w in db.warnings)

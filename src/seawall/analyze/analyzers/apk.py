@@ -9,6 +9,7 @@ distro=..`` once the OS (alpine, wolfi, chainguard) is known.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ class ApkAnalyzer(Analyzer):
     name = "apk"
     version = 1
     paths = APK_DB_PATHS
-    max_size = 128 * 1024 * 1024
+    max_size = 64 * 1024 * 1024  # a full Alpine desktop's database is ~10 MiB
 
     def analyze(self, path: str, data: bytes) -> FileFacts | None:
         """Inventory the packages recorded in one apk installed database."""
@@ -51,7 +52,8 @@ class _Record:
 def _records(text: str) -> Iterator[_Record]:
     record = _Record()
     directory = ""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(io.StringIO(text), 1):  # line by line, without a list of all lines
+        line = raw.rstrip("\r\n")
         if len(line) < 2:  # a blank line ends a record
             if record.fields:
                 yield record

@@ -7,7 +7,7 @@ every header blob and parses it; damage is reported as warnings, never as an exc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from seawall.analyze.rpmdb import bdb, ndb, sqlite
 from seawall.analyze.rpmdb.header import RpmHeader, RpmHeaderError, parse_header
@@ -15,6 +15,9 @@ from seawall.errors import SeawallError
 
 MAX_PACKAGES = 200_000  # a full Fedora workstation has ~3,000; anything far beyond is hostile
 MAX_WARNINGS = 10  # per database; the rest are counted
+# File names, provides and requires kept for one database: a big Fedora host has ~400k files. Hostile
+# headers can point many arrays at the same bytes, so the total is capped, not just each array.
+MAX_STRINGS = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ def read_database(data: bytes) -> RpmDatabase:
         warnings.append(cut)
     headers: list[RpmHeader] = []
     damaged = 0
+    strings = 0
+    capped = False
     try:
         for seen, blob in enumerate(_blobs(fmt, data, warnings)):
             if len(blob) <= 8:
@@ -56,11 +61,21 @@ def read_database(data: bytes) -> RpmDatabase:
                 warnings.append(f"more than {MAX_PACKAGES} records: the rest are ignored")
                 break
             try:
-                headers.append(parse_header(blob))
+                header = parse_header(blob)
             except RpmHeaderError as exc:
                 damaged += 1
                 if damaged <= MAX_WARNINGS:
                     warnings.append(f"skipped a damaged package header: {exc}")
+                continue
+            strings += len(header.files) + len(header.provides) + len(header.requires)
+            if strings > MAX_STRINGS:
+                if not capped:
+                    warnings.append(
+                        f"more than {MAX_STRINGS} file names and capabilities: the rest are dropped"
+                    )
+                capped = True
+                header = replace(header, files=(), provides=(), requires=())
+            headers.append(header)
     except SeawallError as exc:
         warnings.append(f"{fmt} database is damaged, read {len(headers)} packages before: {exc}")
     except (MemoryError, RecursionError):

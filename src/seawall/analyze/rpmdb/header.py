@@ -16,7 +16,7 @@ from seawall.errors import SeawallError
 # Limits: rpm itself refuses more than 0xffff index entries and 256 MiB of data (hdrchkTags/hdrchkData).
 MAX_INDEX_ENTRIES = 0xFFFF
 MAX_DATA_LENGTH = 256 * 1024 * 1024
-MAX_ARRAY_COUNT = 4 * 1024 * 1024  # files of one package; the largest real packages have ~100k
+MAX_ARRAY_COUNT = 1024 * 1024  # files of one package; the largest real packages have ~100k
 
 # Types (rpmTagType)
 _CHAR, _INT8, _INT16, _INT32, _INT64, _STRING, _BIN, _STRING_ARRAY, _I18NSTRING = 1, 2, 3, 4, 5, 6, 7, 8, 9

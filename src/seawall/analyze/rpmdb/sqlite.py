@@ -40,14 +40,17 @@ def iter_blobs(data: bytes) -> Iterator[bytes]:
     """Yield the header blob of each row of the ``Packages`` table."""
     if not data.startswith(SQLITE_MAGIC) or len(data) < 100:
         raise RpmSqliteError("not an SQLite 3 database")
-    image = bytearray(data)
+    image: bytes | bytearray = data
     # An in-memory copy cannot use a write-ahead log; rpm checkpoints on close, so reading the main
     # file as a rollback-journal database sees every committed package.
-    for offset in _WAL_VERSION_OFFSETS:
-        if image[offset] == 2:
+    if any(data[offset] == 2 for offset in _WAL_VERSION_OFFSETS):
+        image = bytearray(data)
+        for offset in _WAL_VERSION_OFFSETS:
             image[offset] = 1
     conn = sqlite3.connect(":memory:")
     try:
+        # No value can be longer than the file itself (a generated column could build a huge one).
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(len(data), 1_000_000))
         # A plain table scan needs a few VM steps per row; this budget is generous for it and finite for
         # anything else (progress() runs every _STEPS_PER_CHECK steps).
         budget = [1_000 + len(data) // 4096]
@@ -58,7 +61,7 @@ def iter_blobs(data: bytes) -> Iterator[bytes]:
 
         conn.set_progress_handler(progress, _STEPS_PER_CHECK)
         try:
-            conn.deserialize(bytes(image))
+            conn.deserialize(image)
             conn.execute("PRAGMA query_only = ON")
             conn.execute("PRAGMA trusted_schema = OFF")
             conn.execute("PRAGMA cell_size_check = ON")
