@@ -61,6 +61,7 @@ def test_pull_matches_source_layout(
     for layer in image.layers:
         assert layer.source.blob.path.parent == cache_dir / "blobs" / "sha256"
         assert layer.source.digest == layer.digest and layer.source.diff_id == layer.diff_id
+    assert image.metadata().size == sum(layer.source.blob.path.stat().st_size for layer in image.layers)
 
 
 def test_oci_pull_repo_digest_is_the_pushed_manifest(registries: Registries, cache_dir: Path) -> None:
@@ -313,3 +314,14 @@ def test_corrupt_cached_config_is_fetched_again(proxy: FaultProxy, cache_dir: Pa
     again = open_registry_image(ref, opts(cache_dir))
     assert proxy.blob_gets() == 3  # config + layer, then the config once more
     assert again.config == image.config
+
+
+def test_single_platform_image_for_another_platform_warns(
+    registries: Registries, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="seawall"):
+        image = open_registry_image(
+            f"{registries.anon.host}/seawall/minbase:oci", opts(cache_dir, platform="linux/arm64")
+        )
+    assert image.config["architecture"] == "amd64"
+    assert "single-platform image for linux/amd64, not linux/arm64" in caplog.text

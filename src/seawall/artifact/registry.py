@@ -146,6 +146,7 @@ class RegistryClient:
         self._auth_header = f"Bearer {opts.registry_token}" if opts.registry_token else ""
         self._creds: Credentials | None = find_credentials(reference.registry, opts.username, opts.password)
         self._abort = threading.Event()
+        self._from_index = False
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -182,6 +183,8 @@ class RegistryClient:
             if not isinstance(config, dict):
                 raise ArtifactError(f"{self.ref}: image config is not a JSON object")
             diff_ids = config_diff_ids(config)
+            if not self._from_index:
+                self._check_platform(config)
             if len(diff_ids) != len(layer_descs):
                 raise ArtifactError(
                     f"{self.ref}: manifest lists {len(layer_descs)} layers but the config has "
@@ -195,7 +198,7 @@ class RegistryClient:
                 digest=desc.digest,
                 media_type=desc.media_type,
                 source=LayerSource(
-                    blob=BlobRef(path),
+                    blob=BlobRef(path, 0, desc.size),
                     diff_id=diff_id,
                     digest=desc.digest,
                     label=f"{self.ref.familiar_name} layer {i + 1} ({desc.digest[:19]})",
@@ -253,12 +256,26 @@ class RegistryClient:
             if kind != "index":
                 raise RegistryError(f"{self.ref}: unsupported manifest media type {media_type or '(none)'!r}")
             child = self._pick_platform(doc)
+            self._from_index = True
             body, media_type, digest = self.fetch_manifest(child.digest)
             if child.size and len(body) != child.size:
                 raise DigestMismatchError(f"{self.ref}: manifest {child.digest} has the wrong size")
             doc = _parse_manifest(body, media_type, f"{self.ref} ({child.platform})")
             media_type = media_type or child.media_type
         raise RegistryError(f"{self.ref}: image indexes nested more than {MAX_INDEX_DEPTH} deep")
+
+    def _check_platform(self, config: Mapping[str, Any]) -> None:
+        """A single-platform image is used as it is; say so when it is not the platform asked for."""
+        want_os, want_arch, _ = parse_platform(self.opts.platform)
+        os_, arch = str(config.get("os", "")), str(config.get("architecture", ""))
+        if (os_, arch) != (want_os, want_arch) and os_ and arch:
+            log.warning(
+                "%s is a single-platform image for %s/%s, not %s; scanning it anyway",
+                self.ref,
+                os_,
+                arch,
+                self.opts.platform,
+            )
 
     def _pick_platform(self, index: Mapping[str, Any]) -> Descriptor:
         want_os, want_arch, want_variant = parse_platform(self.opts.platform)
