@@ -26,7 +26,9 @@ ELF_HEADER_SIZE = 64
 
 
 def go_purl(module: str, version: str) -> str:
-    """``pkg:golang/<module>@<version>``; lower-cased as Trivy does (module paths are case-folded there)."""
+    """``pkg:golang/<module>@<version>``, lower-cased as Trivy does; none for a local-directory module."""
+    if module.startswith((".", "/")):  # a `=> ../dir` replacement: no package URL can name it
+        return ""
     namespace, _, name = module.lower().rpartition("/")
     return PackageURL(
         type="golang", namespace=namespace or None, name=name, version=version or None
