@@ -86,7 +86,13 @@ def minbase() -> BuiltImage:
 
 def _export(image: BuiltImage) -> None:
     src = f"oci:{image.oci_dir}:{image.tag}"
-    run("skopeo", "copy", "--quiet", src, f"docker-archive:{image.docker_archive}:localhost/seawall-test:{image.tag}")
+    run(
+        "skopeo",
+        "copy",
+        "--quiet",
+        src,
+        f"docker-archive:{image.docker_archive}:localhost/seawall-test:{image.tag}",
+    )
     run("skopeo", "copy", "--quiet", src, f"oci-archive:{image.oci_archive}:{image.tag}")
 
 
@@ -114,7 +120,15 @@ def extend(base: BuiltImage, name: str, populate: object, created_by: str) -> Bu
         bundle = root / "bundle"
         run("umoci", "unpack", "--rootless", "--image", f"{image.oci_dir}:{base.tag}", bundle)
         populate(bundle / "rootfs")  # type: ignore[operator]
-        run("umoci", "repack", "--image", f"{image.oci_dir}:{name}", "--history.created_by", created_by, bundle)
+        run(
+            "umoci",
+            "repack",
+            "--image",
+            f"{image.oci_dir}:{name}",
+            "--history.created_by",
+            created_by,
+            bundle,
+        )
         shutil.rmtree(bundle, ignore_errors=True)
         _export(image)
         (root / "done").write_text("ok")

@@ -60,6 +60,7 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
     whiteouts: list[str] = []
     opaque: list[str] = []
     entries = 0
+    end_of_data = 0  # where the last member's data ends; beyond what the stream held = truncated
     try:
         try:
             tar = tarfile.open(fileobj=stream.tar, mode="r|")
@@ -68,6 +69,7 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
         with tar:
             for member in tar:
                 entries += 1
+                end_of_data = member.offset_data + member.size
                 if entries > limits.max_entries:
                     raise LimitExceededError(f"layer {label} has more than {limits.max_entries} entries")
                 if len(member.name) > limits.max_path_length:
@@ -101,6 +103,8 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
                     label,
                 )
         stream.finish()
+        if end_of_data > stream.uncompressed_size:
+            raise ArtifactError(f"layer {label} is a broken tar archive: truncated (data ends early)")
     except (tarfile.TarError, EOFError) as exc:
         raise ArtifactError(f"layer {label} is a broken tar archive: {exc}") from exc
     finally:

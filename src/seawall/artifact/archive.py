@@ -63,40 +63,43 @@ class DirBlobStore:
 class TarBlobStore:
     """Members of an uncompressed tar, by name, read in place."""
 
-    def __init__(self, path: Path, prefix: str = "blobs/") -> None:
+    def __init__(self, path: Path, display: Path | None = None) -> None:
         self.path = path
+        self.display = display or path  # the name the user gave (``path`` may be a decompressed copy)
         self.members: dict[str, tuple[int, int]] = {}
         try:
             with tarfile.open(path, "r:") as tar:
                 for i, m in enumerate(tar):
                     if i >= MAX_ARCHIVE_MEMBERS:
-                        raise LimitExceededError(f"{path} has more than {MAX_ARCHIVE_MEMBERS} members")
+                        raise LimitExceededError(
+                            f"{self.display} has more than {MAX_ARCHIVE_MEMBERS} members"
+                        )
                     if m.isreg():
                         self.members[_clean(m.name)] = (m.offset_data, m.size)
         except (tarfile.TarError, EOFError) as exc:
-            raise ArtifactError(f"{path} is not a readable tar archive: {exc}") from exc
+            raise ArtifactError(f"{self.display} is not a readable tar archive: {exc}") from exc
         except OSError as exc:
-            raise ArtifactError(f"cannot read {path}: {exc.strerror}") from exc
+            raise ArtifactError(f"cannot read {self.display}: {exc.strerror}") from exc
 
     def member(self, name: str, limit: int) -> bytes:
         if name not in self.members:
-            raise ArtifactError(f"{self.path}: archive has no {name}")
+            raise ArtifactError(f"{self.display}: archive has no {name}")
         offset, size = self.members[name]
         if size > limit:
-            raise LimitExceededError(f"{self.path}: {name} is larger than {limit} bytes")
+            raise LimitExceededError(f"{self.display}: {name} is larger than {limit} bytes")
         with self.path.open("rb") as f:
             f.seek(offset)
             data = f.read(size)
         if len(data) != size:
-            raise ArtifactError(f"{self.path} is truncated inside {name}")
+            raise ArtifactError(f"{self.display} is truncated inside {name}")
         return data
 
     def member_ref(self, name: str) -> BlobRef:
         if name not in self.members:
-            raise ArtifactError(f"{self.path}: archive names missing blob {name}")
+            raise ArtifactError(f"{self.display}: archive names missing blob {name}")
         offset, size = self.members[name]
         if offset + size > self.path.stat().st_size:
-            raise ArtifactError(f"{self.path} is truncated inside {name}")
+            raise ArtifactError(f"{self.display} is truncated inside {name}")
         return BlobRef(self.path, offset, size)
 
     def _blob_name(self, digest: str) -> str:
@@ -115,10 +118,10 @@ def _clean(name: str) -> str:
     return "/".join(parts)
 
 
-def sniff(path: Path) -> str:
+def sniff(path: Path, tmp_dir: Path) -> str:
     """Classify an input file: "docker-archive", "oci-archive", or raise."""
-    with _plain_tar(path, None) as tar_path:
-        store = TarBlobStore(tar_path)
+    with _plain_tar(path, tmp_dir) as tar_path:
+        store = TarBlobStore(tar_path, path)
         if "manifest.json" in store.members:
             return "docker-archive"
         if "index.json" in store.members:
@@ -127,7 +130,7 @@ def sniff(path: Path) -> str:
 
 
 @contextmanager
-def _plain_tar(path: Path, tmp_dir: Path | None) -> Iterator[Path]:
+def _plain_tar(path: Path, tmp_dir: Path) -> Iterator[Path]:
     """Yield an uncompressed tar for ``path``, decompressing a gzip archive into ``tmp_dir``."""
     try:
         with path.open("rb") as f:
@@ -139,9 +142,8 @@ def _plain_tar(path: Path, tmp_dir: Path | None) -> Iterator[Path]:
     if not head.startswith(GZIP_MAGIC):
         yield path
         return
-    tmp_root = tmp_dir or Path(tempfile.gettempdir())
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=tmp_root, prefix="archive-", suffix=".tar")
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="archive-", suffix=".tar")
     try:
         with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
@@ -158,12 +160,10 @@ def _plain_tar(path: Path, tmp_dir: Path | None) -> Iterator[Path]:
 
 
 @contextmanager
-def open_docker_archive(
-    path: Path, name: str = "", ref: str = "", tmp_dir: Path | None = None
-) -> Iterator[Image]:
+def open_docker_archive(path: Path, tmp_dir: Path, name: str = "", ref: str = "") -> Iterator[Image]:
     """Open a ``docker save`` / ``podman save`` archive (plain or gzip)."""
     with _plain_tar(path, tmp_dir) as tar_path:
-        store = TarBlobStore(tar_path)
+        store = TarBlobStore(tar_path, path)
         manifest_list = _parse_json_list(store.member("manifest.json", MAX_JSON), f"{path}: manifest.json")
         entry = _pick_docker_entry(manifest_list, ref, path)
         config_name = entry.get("Config")
@@ -206,11 +206,12 @@ def open_docker_archive(
 
 
 @contextmanager
-def open_oci_archive(path: Path, name: str = "", ref: str = "", platform: str = "linux/amd64",
-                     tmp_dir: Path | None = None) -> Iterator[Image]:  # fmt: skip
+def open_oci_archive(
+    path: Path, tmp_dir: Path, name: str = "", ref: str = "", platform: str = "linux/amd64"
+) -> Iterator[Image]:  # fmt: skip
     """Open an oci-archive (a tar of an OCI layout), picking the image by tag or digest."""
     with _plain_tar(path, tmp_dir) as tar_path:
-        store = TarBlobStore(tar_path)
+        store = TarBlobStore(tar_path, path)
         index = parse_json(store.member("index.json", MAX_JSON), f"{path}: index.json")
         yield _image_from_index(store, index, ref, platform, name or str(path), str(path))
 

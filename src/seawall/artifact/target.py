@@ -77,24 +77,24 @@ def open_image(spec: TargetSpec, opts: SourceOptions) -> Iterator[Image]:
         path = Path(location)
         if not path.exists():
             raise ArtifactError(f"{path} does not exist")
-        transport = "oci" if path.is_dir() else sniff(path)
+        transport = "oci" if path.is_dir() else sniff(path, opts.tmp_dir)
     if transport == "oci":
         with open_oci_layout(
             Path(location), name=spec.location, ref=spec.ref, platform=opts.platform
         ) as image:
             yield image
     elif transport == "oci-archive":
-        with open_oci_archive(Path(location), spec.location, spec.ref, opts.platform, opts.tmp_dir) as image:
+        with open_oci_archive(Path(location), opts.tmp_dir, spec.location, spec.ref, opts.platform) as image:
             yield image
     elif transport == "docker-archive":
-        with open_docker_archive(Path(location), spec.location, spec.ref, opts.tmp_dir) as image:
+        with open_docker_archive(Path(location), opts.tmp_dir, spec.location, spec.ref) as image:
             yield image
     elif transport in ("docker-daemon", "podman"):
         from seawall.artifact.daemon import export_daemon_image
 
         exported = export_daemon_image(location, opts, engine="podman" if transport == "podman" else "docker")
         try:
-            with open_docker_archive(exported, location, "", opts.tmp_dir) as image:
+            with open_docker_archive(exported, opts.tmp_dir, location) as image:
                 yield image
         finally:
             try:

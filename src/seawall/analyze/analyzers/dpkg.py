@@ -105,6 +105,13 @@ def _depends(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def list_files(text: str) -> tuple[str, ...]:
+    """Files (not directories) of a dpkg ``.list``: a line is a directory when the next one lies below it."""
+    lines = [line for line in text.splitlines() if line and line != "/."]
+    files = [cur for cur, nxt in zip(lines, [*lines[1:], ""], strict=True) if not nxt.startswith(cur + "/")]
+    return tuple(f.lstrip("/") for f in files)
+
+
 def licenses_from_copyright(text: str) -> tuple[str, ...]:
     """Licence names from a Debian copyright file: DEP-5 ``License:`` fields, else common-licenses refs."""
     found: list[str] = []
@@ -141,8 +148,7 @@ class DpkgAnalyzer(Analyzer):
         text = data.decode("utf-8", "replace")
         if path.startswith(INFO):
             pkg = path[len(INFO) : -len(".list")].split(":", maxsplit=1)[0]
-            owned = tuple(line.lstrip("/") for line in text.splitlines() if line and line != "/.")
-            return FileFacts(path=path, package_files=((pkg, owned),))
+            return FileFacts(path=path, package_files=((pkg, list_files(text)),))
         if path.startswith(DOC):
             pkg = path.split("/")[3]
             licenses = licenses_from_copyright(text)
