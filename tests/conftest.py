@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from realimages import BuiltImage, have, minbase  # noqa: E402
+from realimages import BuiltImage, have, minbase
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
