@@ -118,8 +118,8 @@ def test_package_fields(dbs: rpmfixtures.RpmDatabases) -> None:
     assert packages["seawall-tools-libs"].licenses == ("MIT",)  # a subpackage's own License tag
     tools = packages["seawall-tools"]
     # Requires: libseawall.so.1()(64bit) and /bin/sh resolve to the packages that provide them.
-    assert tools.depends_on == (packages["bash-tiny"].id, packages["seawall-tools-libs"].id)
-    assert packages["seawall-tools-devel"].depends_on == (packages["seawall-tools-libs"].id,)
+    assert tools.depends_on == ("bash-tiny@5.2.15-2.el9", "seawall-tools-libs@2:1.4.2-3.fc40")
+    assert packages["seawall-tools-devel"].depends_on == ("seawall-tools-libs@2:1.4.2-3.fc40",)
     assert packages["bash-tiny"].epoch == 0 and packages["bash-tiny"].full_version == "5.2.15-2.el9"
     openssl = packages["openssl-small"]
     assert openssl.full_version == "1:3.0.7-27.el9_3.1"

@@ -88,6 +88,11 @@ def split_licenses(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _ref(package: Package) -> str:
+    # ``name@version``: the ID the JSON report gives the package (as the rpm analyzer does).
+    return f"{package.name}@{package.full_version}"
+
+
 def _requirement(text: str) -> str:
     match = _CONSTRAINT.search(text)
     return text[: match.start()] if match else text
@@ -127,15 +132,15 @@ def parse_installed(text: str) -> tuple[tuple[Package, ...], list[str]]:
             installed_files=tuple(record.files),
         )
         packages.append(package)
-        provides.setdefault(name, package.id)
+        provides.setdefault(name, _ref(package))
         for capability in f.get("p", "").split():
-            provides.setdefault(_requirement(capability), package.id)
+            provides.setdefault(_requirement(capability), _ref(package))
         depends.append([_requirement(d) for d in f.get("D", "").split() if not d.startswith("!")])
     if bad > MAX_WARNINGS:
         warnings.append(f"{bad - MAX_WARNINGS} more bad records skipped")
     resolved = []
     for package, deps in zip(packages, depends, strict=True):
-        ids = {provides[d] for d in deps if d in provides and provides[d] != package.id}
+        ids = {provides[d] for d in deps if d in provides and provides[d] != _ref(package)}
         resolved.append(replace(package, depends_on=tuple(sorted(ids))))
     resolved.sort(key=lambda p: p.name)
     return tuple(resolved), warnings

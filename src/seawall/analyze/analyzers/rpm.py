@@ -58,15 +58,15 @@ def packages_from_headers(headers: Iterable[RpmHeader]) -> tuple[Package, ...]:
     providers: dict[str, str] = {}
     for header, package in zip(real, packages, strict=True):
         for capability in header.provides:
-            providers.setdefault(capability, package.id)
+            providers.setdefault(capability, dependency_ref(package))
         for file in header.files:
-            providers.setdefault(file, package.id)
+            providers.setdefault(file, dependency_ref(package))
     resolved = []
     for header, package in zip(real, packages, strict=True):
         deps = {
             providers[r]
             for r in header.requires
-            if not r.startswith("rpmlib(") and r in providers and providers[r] != package.id
+            if not r.startswith("rpmlib(") and r in providers and providers[r] != dependency_ref(package)
         }
         resolved.append(replace(package, depends_on=tuple(sorted(deps))))
     resolved.sort(key=lambda p: (p.name, p.epoch, p.version, p.release, p.arch))
@@ -95,3 +95,8 @@ def _package(header: RpmHeader) -> Package:
         maintainer=_clean(header.vendor),
         installed_files=tuple(f.lstrip("/") for f in header.files),
     )
+
+
+def dependency_ref(package: Package) -> str:
+    """How ``depends_on`` names a package: ``name@full_version``, the ID the JSON report gives it."""
+    return f"{package.name}@{package.full_version}"
