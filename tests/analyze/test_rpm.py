@@ -374,3 +374,59 @@ def test_string_budget_caps_hostile_file_lists(monkeypatch: pytest.MonkeyPatch) 
     assert len(db.headers) == rows
     assert sum(len(h.files) for h in db.headers) == 2 * count
     assert any("file names and capabilities" in w for w in db.warnings)
+
+
+# --- end to end: a real rpm install, scanned as an image and as a root filesystem ---------------------
+
+
+@pytest.fixture(scope="module")
+def rocky_root(dbs: rpmfixtures.RpmDatabases, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root filesystem where rpm itself installed the packages (files and database) with ``--root``."""
+    root = tmp_path_factory.mktemp("rocky") / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "os-release").write_text(ROCKY_OS_RELEASE)
+    rpm = ("rpm", "--root", root, "--dbpath", "/var/lib/rpm")
+    rpmfixtures.run(*rpm, "--initdb")
+    rpmfixtures.run(*rpm, "-i", "--nodeps", "--noscripts", "--notriggers", *dbs.rpms)
+    return root
+
+
+def report_lines(report: dict[str, object]) -> list[str]:
+    results = report["Results"]
+    assert isinstance(results, list)
+    result = next(r for r in results if r["Class"] == "os-pkgs")
+    assert result["Type"] == "rocky"
+    out = []
+    for p in result["Packages"]:
+        source = f"{p['SrcName']}-{p['SrcVersion']}-{p['SrcRelease']}.src.rpm"
+        out.append(f"{p['Name']} {p.get('Epoch', 0)}:{p['Version']}-{p['Release']} {p['Arch']} {source}")
+    return sorted(out)
+
+
+def test_cli_scans_a_real_rpm_install(
+    rocky_root: Path, tmp_path: Path, cache_dir: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    import json
+    import tarfile
+
+    from imagetools import SyntheticImage, write_oci_archive
+    from seawall.cli.main import main
+
+    expected = sorted(
+        rpmfixtures.run(
+            "rpm", "--root", rocky_root, "--dbpath", "/var/lib/rpm", "-qa", "--qf", rpmfixtures.QUERY_FORMAT
+        ).splitlines()
+    )
+    assert len(expected) == 11
+    layer = tmp_path / "layer.tar"
+    with tarfile.open(layer, "w") as tar:
+        tar.add(rocky_root, arcname=".")
+    archive = write_oci_archive(tmp_path / "rocky.oci.tar", SyntheticImage([layer.read_bytes()]))
+    common = ["--format", "json", "--list-all-pkgs", "--scanners", "secret"]
+    for args in (["image", "--input", str(archive)], ["rootfs", str(rocky_root)]):
+        rc = main(["--quiet", "--cache-dir", str(cache_dir), *args, *common])
+        captured = capsysbinary.readouterr()
+        assert rc == 0, captured.err.decode()
+        report = json.loads(captured.out)
+        assert report_lines(report) == expected, args[0]
+        assert report["Metadata"]["OS"]["Family"] == "rocky"
