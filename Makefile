@@ -19,7 +19,7 @@ demo-image: install
 	$(BIN)/python scripts/build_demo_image.py build/demo
 
 run: demo-image
-	$(BIN)/seawall image --input build/demo/seawall-demo.oci.tar
+	$(BIN)/seawall image --skip-db-update --input build/demo/seawall-demo.oci.tar
 
 system-deps:
 	bash scripts/install-system-deps.sh
