@@ -325,3 +325,46 @@ def test_single_platform_image_for_another_platform_warns(
         )
     assert image.config["architecture"] == "amd64"
     assert "single-platform image for linux/amd64, not linux/arm64" in caplog.text
+
+
+def test_token_fetched_on_401_with_the_challenge_scope(registries: Registries, cache_dir: Path) -> None:
+    # The ping answers 200 without a challenge, so the first 401 comes from the manifest request.
+    front = FaultProxy(registries.token.port)
+    front.rule = lambda method, path: (
+        (200, {"Content-Type": "application/json"}, b"{}") if path == "/v2/" else None
+    )
+    registries.token_server.requests.clear()
+    try:
+        image = open_registry_image(
+            f"{front.host}/seawall/minbase:oci", opts(cache_dir, username=USER, password=PASSWORD)
+        )
+    finally:
+        front.stop()
+    assert image.config_digest == registries.minbase.config_digest
+    assert len(registries.token_server.requests) == 1
+    assert "scope=repository%3Aseawall%2Fminbase%3Apull" in registries.token_server.requests[0]
+    assert front.counts["GET /v2/seawall/minbase/manifests/oci"] == 2  # 401, then with the token
+
+
+def test_manifest_with_too_many_layers(proxy: FaultProxy, cache_dir: Path) -> None:
+    layer = {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + "b" * 64, "size": 1}
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + "a" * 64,
+                "size": 2,
+            },
+            "layers": [layer] * 5000,
+        }
+    ).encode()
+    proxy.rule = lambda method, path: (
+        (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body)
+        if "/manifests/" in path
+        else None
+    )
+    with pytest.raises(LimitExceededError, match="more than 1000 layers"):
+        open_registry_image(f"{proxy.host}/seawall/minbase:oci", opts(cache_dir))
+    assert proxy.blob_gets() == 0

@@ -69,6 +69,7 @@ MAX_CONFIG_SIZE = 16 << 20
 MAX_TOKEN_RESPONSE = 1 << 20
 MAX_ERROR_BODY = 64 << 10
 MAX_INDEX_DEPTH = 2
+MAX_LAYERS = 1000  # Docker stops at 127; overlayfs at about 500
 DOWNLOAD_THREADS = 4
 REHASH_LIMIT = MAX_CONFIG_SIZE  # cached blobs up to this size are re-verified before reuse
 CHUNK = 1 << 20
@@ -170,6 +171,8 @@ class RegistryClient:
         raw_layers = manifest.get("layers")
         if not isinstance(raw_layers, list):
             raise RegistryError(f"{self.ref}: manifest has no layers list")
+        if len(raw_layers) > MAX_LAYERS:
+            raise LimitExceededError(f"{self.ref}: manifest lists more than {MAX_LAYERS} layers")
         layer_descs = [_descriptor(d, "layer") for d in raw_layers]
         for desc in layer_descs:
             if desc.media_type not in LAYER_TYPES:
@@ -434,7 +437,7 @@ class RegistryClient:
                 try:
                     if scheme == "https" and self.opts.insecure:
                         # One quick try: a plain-HTTP registry fails the handshake at once.
-                        resp = self._http.get(base + "/v2/")
+                        resp = self._http.send(self._http.build_request("GET", base + "/v2/"), stream=True)
                     else:
                         resp = self._send("GET", base + "/v2/", {}, authenticate=False)
                 except (httpx.TransportError, RegistryError) as exc:
@@ -549,7 +552,8 @@ class RegistryClient:
         attempt = 0
         while True:
             try:
-                resp = self._http.get(url, params=params, auth=auth)
+                request = self._http.build_request("GET", url, params=params)
+                resp = self._http.send(request, auth=auth, stream=True)
             except httpx.TransportError as exc:
                 if attempt >= self.opts.retries:
                     raise RegistryError(f"token server {url.host}: {_short(exc)}") from exc
@@ -557,24 +561,31 @@ class RegistryClient:
                 attempt += 1
                 continue
             if (resp.status_code == 429 or resp.status_code >= 500) and attempt < self.opts.retries:
-                time.sleep(_retry_after(resp) or _backoff(attempt))
+                hinted = _retry_after(resp)
+                resp.close()
+                time.sleep(_backoff(attempt) if hinted is None else hinted)
                 attempt += 1
                 continue
             break
-        if resp.status_code in (401, 403):
-            who = "wrong username or password" if self._creds else "anonymous access refused"
-            raise RegistryError(
-                f"{self.host}: authentication failed: {who} (token server answered HTTP {resp.status_code})"
-            )
-        if resp.status_code != 200:
-            raise RegistryError(f"{self.host}: token server {url.host} answered HTTP {resp.status_code}")
-        if len(resp.content) > MAX_TOKEN_RESPONSE:
-            raise LimitExceededError(f"{self.host}: token response larger than {MAX_TOKEN_RESPONSE} bytes")
         try:
-            data = resp.json()
+            status = resp.status_code
+            if status in (401, 403):
+                who = "wrong username or password" if self._creds else "anonymous access refused"
+                raise RegistryError(
+                    f"{self.host}: authentication failed: {who} (token server answered HTTP {status})"
+                )
+            if status != 200:
+                raise RegistryError(f"{self.host}: token server {url.host} answered HTTP {status}")
+            body = _read_limited(resp, MAX_TOKEN_RESPONSE, f"{self.host}: token response")
+        except httpx.TransportError as exc:
+            raise RegistryError(f"token server {url.host}: {_short(exc)}") from exc
+        finally:
+            resp.close()
+        try:
+            data = json.loads(body)
         except ValueError as exc:
             raise RegistryError(f"{self.host}: token server {url.host} did not answer JSON") from exc
-        token = data.get("token") or data.get("access_token") if isinstance(data, dict) else None
+        token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise RegistryError(f"{self.host}: token server {url.host} answered without a token")
         return token
