@@ -74,3 +74,8 @@ def rust_lock() -> Path:
 def debian_tree() -> Callable[[str], Path]:
     """Files of a Debian package, fetched with apt-get download."""
     return langdata.debian_files
+
+
+@pytest.fixture(scope="session")
+def dotnet_deps() -> Path:
+    return langdata.dotnet_deps()

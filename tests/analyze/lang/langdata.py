@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -473,3 +474,17 @@ def packages_of(facts: LayerFacts, app_type: str | None = None) -> list[Package]
 def name_versions(packages: Sequence[Package]) -> set[tuple[str, str]]:
     """(name, version) pairs."""
     return {(p.name, p.version) for p in packages}
+
+
+def dotnet_deps() -> Path:
+    """A real ``*.deps.json``: Python.Runtime.deps.json from the pythonnet 3.0.3 wheel on PyPI (written
+    by the .NET SDK when pythonnet was built; dotnet itself is not installable here)."""
+
+    def build(root: Path) -> None:
+        run(sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", root / "dl", "pythonnet==3.0.3")
+        wheel = next((root / "dl").glob("pythonnet-*.whl"))
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extract("pythonnet/runtime/Python.Runtime.deps.json", root)
+        shutil.rmtree(root / "dl")
+
+    return cached("dotnet-deps", build) / "pythonnet" / "runtime" / "Python.Runtime.deps.json"
