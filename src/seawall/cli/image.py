@@ -140,6 +140,15 @@ def rootfs(
     _finish(ctx, inventory, parse_scanners(scanners), format, output, list_all_pkgs, exit_code)
 
 
+SBOM_FORMATS = ("cyclonedx", "spdx-json")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """True when the user set the option (flag, environment or config file), not the default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT",)
+
+
 def _existing_dir(location: str) -> Path:
     from seawall.errors import ArtifactError
 
@@ -159,6 +168,8 @@ def _finish(
     exit_code: int,
 ) -> None:
     report = report_from_inventory(inventory)
+    if fmt in SBOM_FORMATS and not _given(ctx, "scanners"):
+        scanners = ()  # as Trivy: an SBOM format means inventory only, unless scanners are asked for
     found = run_scanners(ScanRequest(inventory, report, scanners, ctx.obj, dict(ctx.params)))
     for warning in inventory.warnings[:20]:
         import logging
