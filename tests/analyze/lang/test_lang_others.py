@@ -109,18 +109,14 @@ def test_real_deps_json(dotnet_deps: Path) -> None:
     assert len(pkgs) == 18
     assert pkgs["Microsoft.CSharp"].version == "4.7.0"
     assert pkgs["Microsoft.CSharp"].purl == "pkg:nuget/Microsoft.CSharp@4.7.0"
-    assert (
-        pkgs["System.Reflection.Emit"].depends_on
-        == (
-            "NETStandard.Library@2.0.3",
-            "System.IO@4.3.0",
-            "System.Reflection.Emit.ILGeneration@4.3.0",
-            "System.Reflection.Primitives@4.3.0",
-            "System.Reflection@4.3.0",
-            "System.Runtime@4.3.0",
-        )
-        or pkgs["System.Reflection.Emit"].depends_on
+    assert pkgs["System.Reflection.Emit"].depends_on == (
+        "System.IO@4.3.0",
+        "System.Reflection.Emit.ILGeneration@4.3.0",
+        "System.Reflection.Primitives@4.3.0",
+        "System.Reflection@4.3.0",
+        "System.Runtime@4.3.0",
     )
+    assert pkgs["NETStandard.Library"].depends_on == ("Microsoft.NETCore.Platforms@1.1.0",)
 
 
 def test_nuget_lock_and_packages_config() -> None:
