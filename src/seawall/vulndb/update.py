@@ -217,7 +217,7 @@ def ingest_feed(db: store.VulnDB, feed: Feed, path: Path) -> int:
     """Replace one source's content in a writable database with a downloaded file; returns the count."""
     db.clear_source(feed.name if feed.kind not in ("kev", "epss") else feed.kind)
     if feed.kind == "osv-zip":
-        return db.put_advisories(osv.iter_zip(path), feed.name)
+        return db.put_advisories(osv.iter_zip(path, f"{feed.name}: {feed.url}"), feed.name)
     if feed.kind == "debian-tracker":
         data = _load_json(path, feed.name)
         if not isinstance(data, dict):

@@ -65,13 +65,14 @@ def validate_record(data: Any, name: str) -> dict[str, Any] | None:
     return data
 
 
-def iter_zip(path: Path) -> Iterator[dict[str, Any]]:
+def iter_zip(path: Path, label: str = "") -> Iterator[dict[str, Any]]:
     """Every OSV record in an ``all.zip`` archive; raises SourceError if the archive is damaged."""
+    label = label or path.name
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_ZIP_ENTRIES:
-                raise SourceError(f"{path.name}: {len(infos)} entries is over the limit of {MAX_ZIP_ENTRIES}")
+                raise SourceError(f"{label}: {len(infos)} entries is over the limit of {MAX_ZIP_ENTRIES}")
             for info in infos:
                 if info.is_dir() or not info.filename.endswith((".json", ".yaml", ".yml")):
                     continue
@@ -85,7 +86,7 @@ def iter_zip(path: Path) -> Iterator[dict[str, Any]]:
                 if rec is not None:
                     yield rec
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise SourceError(f"{path.name} is not a valid zip archive (corrupt or truncated): {exc}") from exc
+        raise SourceError(f"{label} is not a valid zip archive (corrupt or truncated): {exc}") from exc
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc}") from exc
 
