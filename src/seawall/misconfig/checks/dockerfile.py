@@ -852,9 +852,15 @@ def _insecure_download(cmd: Command) -> str:
         any("sslverify=false" in w for w in lowered) or ("http.sslverify" in lowered and "false" in lowered)
     ):
         return "git is configured with http.sslVerify=false"
-    if cmd.name in ("npm", "yarn", "pnpm") and "strict-ssl" in lowered and "false" in lowered:
-        return f"{cmd.name} strict-ssl is set to false"
-    if cmd.name in ("yum-config-manager", "dnf", "yum") and any(
+    if cmd.name in ("npm", "yarn", "pnpm") and "set" in lowered:
+        for index, word in enumerate(lowered):
+            key, _, value = word.partition("=")
+            if key.strip("'\"") != "strict-ssl":
+                continue
+            value = value or (lowered[index + 1] if index + 1 < len(lowered) else "")
+            if value.strip("'\"") == "false":
+                return f"{cmd.name} strict-ssl is set to false"
+    if cmd.name in ("yum-config-manager", "dnf-config-manager", "dnf", "yum", "microdnf") and any(
         re.search(r"sslverify=(0|false|no)", w) for w in lowered
     ):
         return f"{cmd.name} sslverify is disabled"
@@ -905,7 +911,8 @@ def _tls_env_disables(name: str, value: str) -> bool:
     if upper not in _TLS_ENV:
         return False
     bad = _TLS_ENV[upper]
-    return bad is None or value.strip("'\"").lower() in bad
+    # ``value`` is already unquoted by the word splitter; a value such as 0" is not 0.
+    return bad is None or value.lower() in bad
 
 
 @_dockerfile_check(
@@ -925,12 +932,11 @@ def ds036(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
             if (instr.cmd == "ENV" or value) and _tls_env_disables(name, value):
                 yield _hit(instr, f"{instr.cmd} {name}={value} disables certificate verification")
     for instr, cmds in _runs(_df(obj), image_only=False):
-        for cmd in cmds:
-            if cmd.name == "export":
-                for word in cmd.words[1:]:
-                    name, _, value = word.partition("=")
-                    if _tls_env_disables(name, value):
-                        yield _hit(instr, f"export {word} disables certificate verification")
+        pairs = [(n, v) for c in cmds for n, v in c.assignments]
+        pairs += [w.partition("=")[::2] for c in cmds if c.name == "export" for w in c.words[1:]]
+        bad = next(((n, v) for n, v in pairs if _tls_env_disables(n, v)), None)
+        if bad:
+            yield _hit(instr, f"{bad[0]}={bad[1]} disables certificate verification")
 
 
 @_dockerfile_check(

@@ -18,6 +18,7 @@ POD_SPEC_PATHS: dict[str, JSONPath] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
     "PodTemplate": ("template", "spec"),
+    "DeploymentConfig": ("spec", "template", "spec"),  # OpenShift
 }
 CONTAINER_KEYS = ("initContainers", "containers", "ephemeralContainers")
 EMPTY: Mapping[str, Any] = {}

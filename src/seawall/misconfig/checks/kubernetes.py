@@ -591,7 +591,8 @@ def k8s020(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
 # --- CIS Kubernetes 5.x, NSA/CISA hardening and general hygiene ------------------------------------
 
 _LONG_RUNNING = frozenset(
-    {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"}
+    {"DeploymentConfig"}
+    | {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"}
 )
 
 
@@ -754,6 +755,10 @@ _NAMESPACED_KINDS = frozenset(
 )
 
 
+# Objects that exist in the default namespace of every cluster (a dump of them is not a finding).
+_BUILT_IN_DEFAULTS = frozenset({"Service/default/kubernetes", "ServiceAccount/default/default"})
+
+
 @_k8s_check(
     "K8S029",
     "Resource in the default namespace",
@@ -765,15 +770,12 @@ _NAMESPACED_KINDS = frozenset(
     refs=["https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/"],
 )
 def k8s029(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
-    if obj.kind not in _NAMESPACED_KINDS:
+    if obj.kind not in _NAMESPACED_KINDS or obj.name in _BUILT_IN_DEFAULTS:
         return
+    # Only an explicit "default": without metadata.namespace the namespace is chosen at apply time
+    # (kubectl -n, kustomize, Helm --namespace), so flagging it would be noise.
     if get(obj.data, "metadata", "namespace") == "default":
         yield Hit(f"{obj.kind} is in the default namespace", ("metadata", "namespace"))
-    elif get(obj.data, "metadata", "namespace") is None and pod_template(obj) is not None:
-        yield Hit(
-            f"{obj.kind} sets no namespace (it lands in the current context's, usually default)",
-            ("metadata",),
-        )
 
 
 @_k8s_check(

@@ -20,6 +20,7 @@ class Command:
     words: tuple[str, ...]
     piped_from: bool  # this command reads the previous command's output through ``|``
     raw: tuple[str, ...]  # words as written, wrappers included
+    assignments: tuple[tuple[str, str], ...] = ()  # ``NAME=value`` prefixes (environment of this command)
 
     @property
     def name(self) -> str:
@@ -28,7 +29,7 @@ class Command:
     def has(self, *flags: str) -> bool:
         """True if any word equals one of ``flags`` (or is a short-flag cluster containing it)."""
         for word in self.words[1:]:
-            if word in flags:
+            if word in flags or any(f.startswith("--") and word.startswith(f + "=") for f in flags):
                 return True
             for f in flags:
                 if len(f) == 2 and f[0] == "-" and f[1] != "-" and _short_cluster(word, f[1]):
@@ -56,14 +57,18 @@ def commands(script: str) -> list[Command]:
         end = m.start() if m else len(text)
         words = split_words(text[pos:end])
         raw = tuple(words)
+        assigned: list[tuple[str, str]] = []
         while words and (words[0] in _WRAPPERS or _ASSIGNMENT.match(words[0]) or words[0] in ("(", "{")):
+            if _ASSIGNMENT.match(words[0]):
+                name, _, value = words[0].partition("=")
+                assigned.append((name, value))
             words = words[1:]
             # sudo -u user / env -i: drop the wrapper's own flags
             while words and words[0].startswith("-"):
                 words = words[1:]
         words = [w for w in words if w not in (")", "}")]
-        if words:
-            out.append(Command(tuple(words), piped, raw))
+        if words or assigned:
+            out.append(Command(tuple(words), piped, raw, tuple(assigned)))
         piped = bool(m and m.group(0) == "|")
         if m:
             pos = m.end()
