@@ -15,8 +15,9 @@ import yaml
 from seawall.errors import SeawallError
 
 MAX_YAML_BYTES = 32 * 1024 * 1024
-MAX_ALIASES = 1000
+MAX_ALIASES = 10_000
 MAX_DEPTH = 200
+MAX_EXPANDED_NODES = 2_000_000  # nodes after alias expansion: what a consumer walking the data would see
 
 
 class YAMLError(SeawallError):
@@ -43,6 +44,38 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        if self._aliases and node is not None:
+            _check_expansion(node)
+        return node
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse documents whose aliases expand to more than MAX_EXPANDED_NODES ("billion laughs")."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise YAMLError("recursive YAML alias")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        active.discard(key)
+        if total > MAX_EXPANDED_NODES:
+            raise YAMLError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?)")
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def _check_size(text: str, name: str, limit: int) -> None:
