@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from realimages import TEST_CACHE, locked
+from realimages import TEST_CACHE, BuiltImage, extend, locked, minbase
 from seawall.analyze.analyzer import Analyzer
 from seawall.analyze.streams import BlobRef, Limits
 from seawall.analyze.walker import LayerSource, analyze_layer
@@ -488,3 +488,58 @@ def dotnet_deps() -> Path:
         shutil.rmtree(root / "dl")
 
     return cached("dotnet-deps", build) / "pythonnet" / "runtime" / "Python.Runtime.deps.json"
+
+
+# ----------------------------------------------------------------------------------------- image
+
+IMAGE_NAME = "lang-app"
+IMAGE_PATHS = {
+    "python": "usr/local/lib/python3.11/site-packages",
+    "node": "app",
+    "composer": "var/www/app",
+    "dotnet": "opt/dotnet/app",
+}
+
+
+def _copytree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
+
+
+def lang_image() -> BuiltImage:
+    """Debian minbase plus one layer holding every ecosystem's installed packages (and, for the
+    fs-only analyzers, lockfiles that image scans must ignore)."""
+    site, app, composer = python_site(), node_app(), composer_project()
+    egg, deps, six = python_egg(), dotnet_deps(), debian_files("python3-six")
+    rack, rake = debian_files("ruby-rack"), debian_files("rake")
+    cargo = rust_lock()
+
+    def populate(rootfs: Path) -> None:
+        _copytree(site, rootfs / IMAGE_PATHS["python"])
+        dist = rootfs / "usr/lib/python3/dist-packages"
+        _copytree(six / "usr/lib/python3/dist-packages/six-1.16.0.egg-info", dist / "six-1.16.0.egg-info")
+        (rootfs / "opt/eggs").mkdir(parents=True)
+        shutil.copy(egg, rootfs / "opt/eggs" / egg.name)
+        _copytree(app, rootfs / IMAGE_PATHS["node"])
+        specs = "usr/share/rubygems-integration/all/specifications"
+        _copytree(rack / specs, rootfs / specs)
+        _copytree(rake / specs, rootfs / specs)
+        _copytree(composer, rootfs / IMAGE_PATHS["composer"])
+        (rootfs / IMAGE_PATHS["dotnet"]).mkdir(parents=True)
+        shutil.copy(deps, rootfs / IMAGE_PATHS["dotnet"] / deps.name)
+        (rootfs / "src/rust").mkdir(parents=True)
+        shutil.copy(cargo / "Cargo.lock", rootfs / "src/rust/Cargo.lock")
+
+    return extend(minbase(), IMAGE_NAME, populate, "COPY language packages (seawall test)")
+
+
+def top_layer(image: BuiltImage) -> Path:
+    """The blob of the image's last layer, from its OCI layout."""
+    layout = image.oci_dir
+    index = json.loads((layout / "index.json").read_text())
+    desc = next(
+        m
+        for m in index["manifests"]
+        if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == image.tag
+    )
+    manifest = json.loads((layout / "blobs" / "sha256" / desc["digest"].split(":")[1]).read_text())
+    return layout / "blobs" / "sha256" / manifest["layers"][-1]["digest"].split(":")[1]
