@@ -128,6 +128,37 @@ def _any(rule: Rule, verbs: Iterable[str], group: str, resources: Iterable[str])
     return ""
 
 
+_PERMISSIONS: dict[str, Permission] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A subject holding a dangerous permission: through which role and which binding."""
+
+    subject: Subject
+    check_id: str  # the RBAC check that describes the permission
+    permission: str  # e.g. "list on secrets"
+    role: str  # Kind/namespace/name of the role
+    binding: str  # Kind/namespace/name of the binding
+
+
+def grants(objects: Sequence[ConfigObject]) -> list[Grant]:
+    """Every (subject, dangerous permission, role, binding) among ``objects`` (for cluster snapshots too)."""
+    out: list[Grant] = []
+    for role in objects:
+        if role.kind not in ROLE_KINDS:
+            continue
+        who = holders(role, objects)
+        if not who:
+            continue
+        rules = role_rules(role, objects)
+        for check_id, permission in _PERMISSIONS.items():
+            found = next((p for p in map(permission, rules) if p), "")
+            if found:
+                out.extend(Grant(h.subject, check_id, found, role.name, h.binding) for h in who)
+    return out
+
+
 def _role_check(
     id: str,
     title: str,
@@ -164,6 +195,7 @@ def _role_check(
         references=[RBAC_DOC],
         compliance=[(K8S_CIS, cis)] if cis else [],
     )(evaluate)
+    _PERMISSIONS[id] = permission
 
 
 def _wildcard(rule: Rule) -> str:
