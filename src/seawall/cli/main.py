@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException  # typer vendors its own click
+from click.exceptions import ClickException
 
 from seawall import __version__
 from seawall.errors import SeawallError
@@ -58,7 +58,8 @@ def main_callback(
         Path | None,
         typer.Option("--cache-dir", envvar=env_var("cache-dir"), help="Cache directory [~/.cache/seawall]."),
     ] = None,
-    config: Annotated[
+    # Named config_file so that click's default_map key cannot collide with the `config` command's section.
+    config_file: Annotated[
         Path | None,
         typer.Option("--config", "-c", envvar=env_var("config"), help="Config file [seawall.yaml]."),
     ] = None,
@@ -71,10 +72,12 @@ def main_callback(
 
 
 def _register() -> None:
-    from seawall.cli import db, image
+    from seawall.cli import config, db, image, runtime
 
     image.register(app)
     db.register(app)
+    runtime.register(app)
+    config.register(app)
 
 
 _register()
