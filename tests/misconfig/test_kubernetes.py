@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from seawall.misconfig.checks.rbac import grants
 from seawall.misconfig.engine import run_checks
 from seawall.misconfig.loader import parse_yaml_objects
 from seawall.misconfig.registry import all_checks, get_check
-from seawall.misconfig.checks.rbac import grants
 
 POD = """\
 apiVersion: v1
