@@ -236,7 +236,10 @@ def test_alert_is_falco_json() -> None:
     assert d["rule"] == "Shadow" and d["priority"] == "Warning" and d["source"] == "syscall"
     assert d["hostname"] == "node1" and d["tags"] == ["filesystem", "mitre"]
     assert d["time"] == "2023-11-14T22:13:20.123456789Z"
-    assert d["output"] == "22:13:20.123456789: Warning read (file=/etc/shadow user=0 miss=<NA> anc=systemd)"
+    assert d["output"] == (
+        "22:13:20.123456789: Warning read (file=/etc/shadow user=0 miss=<NA> anc=systemd)"
+        " container_id=abc123 container_name=<NA> container_image_repository=<NA> container_image_tag=<NA>"
+    )
     assert d["output_fields"] == {
         "fd.name": "/etc/shadow",
         "user.uid": 0,

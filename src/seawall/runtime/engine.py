@@ -16,6 +16,12 @@ log = logging.getLogger("seawall.runtime")
 
 RULE_MATCHING = ("first", "all")
 
+# Like Falco's default ``append_output`` for syscall rules: every alert says which container it came
+# from, even when the rule's own output does not (the 2026 stable rules leave it to this setting).
+DEFAULT_APPEND_FIELDS: dict[str, tuple[str, ...]] = {
+    "syscall": ("container.id", "container.name", "container.image.repository", "container.image.tag"),
+}
+
 
 def format_value(value: Any) -> str:
     """Falco's rendering of one output value (``<NA>`` when absent, lists in parentheses)."""
@@ -47,6 +53,7 @@ class Engine:
         min_priority: Priority = Priority.DEBUG,
         rule_matching: str = "first",
         hostname: str | None = None,
+        append_fields: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         if rule_matching not in RULE_MATCHING:
             raise ValueError(f"rule_matching must be one of {RULE_MATCHING}")
@@ -56,6 +63,7 @@ class Engine:
         self.processed = 0
         self.rule_errors = 0
         self.alerts_by_rule: Counter[str] = Counter()
+        self.append_fields = DEFAULT_APPEND_FIELDS if append_fields is None else append_fields
         self._index: dict[tuple[str, Any], tuple[CompiledRule, ...]] = {}
 
     def candidates(self, source: str, evttype: Any) -> tuple[CompiledRule, ...]:
@@ -107,6 +115,11 @@ class Engine:
                 value = None
             text.append(format_value(value))
             fields[part.name] = _json_value(value)
+        extra = [f for f in self.append_fields.get(rule.source, ()) if f not in fields]
+        for name in extra:
+            value = event.get(name)
+            fields[name] = _json_value(value)
+            text.append(f" {name.replace('.', '_')}={format_value(value)}")
         t = event.get("evt.time")
         return Alert(
             rule=rule.name,

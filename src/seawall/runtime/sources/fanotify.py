@@ -1,0 +1,26 @@
+"""fanotify file-modification events: not implemented yet (see docs/runtime.md, "Not done")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from seawall.errors import UsageError
+from seawall.runtime.events import Event
+from seawall.runtime.sources.base import SourceStats
+
+
+class FanotifySource:
+    """Placeholder that refuses to start with a clear message."""
+
+    name = "fanotify"
+
+    def __init__(self) -> None:
+        self.stats = SourceStats()
+        raise UsageError("--source fanotify is not implemented yet; use --source proc for exec events")
+
+    def events(self) -> Iterator[Event]:
+        """Never reached."""
+        return iter(())
+
+    def stop(self) -> None:
+        """Nothing to stop."""
