@@ -112,9 +112,10 @@ def run_vuln_scanner(request: Any) -> int:
 
     params = request.params
     options = vuln_options(params)
+    db_dir = params.get("db_dir")
     settings = db_settings(
-        request.globals.cache_dir,
-        params.get("db_dir"),
+        Path(request.globals.cache_dir),
+        Path(db_dir) if db_dir else None,
         bool(params.get("skip_db_update")),
         bool(params.get("offline")),
         float(params.get("db_max_age") or 24.0),

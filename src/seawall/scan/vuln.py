@@ -417,6 +417,8 @@ def match_package(
     seen: set[str] = set()
     version_for: dict[str, str] = {}
     for name, version in queries:
+        if not version:
+            continue  # no version (a Go main module built as "(devel)"): ranges would match everything
         for h in matcher.match(ecosystem, name, version):
             if h.advisory_id + "\0" + str(id(h.entry)) in seen:
                 continue
