@@ -6,9 +6,9 @@ non-digit run ``~`` sorts before everything (even the end of the string), then t
 letters, then every other character (by byte value, UTF-8); digit runs compare numerically.
 Leading and trailing whitespace is ignored, as dpkg does.
 
-Invalid versions (the ones dpkg rejects with an error: empty, embedded whitespace, a non-numeric or
-empty epoch, an empty upstream or revision, longer than 1024 characters) sort before every valid
-version and among themselves by plain string order. Versions dpkg accepts with only a warning (an
+Invalid versions (the ones dpkg rejects with an error: empty, embedded whitespace, a non-numeric,
+negative or empty epoch, an empty upstream or revision, longer than 1024 characters) sort before every
+valid version and among themselves by plain string order. Versions dpkg accepts with a warning (an
 upstream part not starting with a digit, unusual characters) are compared normally but are not
 ``valid()``.
 """
@@ -25,6 +25,7 @@ _DIGIT_RUN = re.compile(rb"(\D*)(\d*)")
 _STRICT_UPSTREAM = re.compile(r"[0-9][A-Za-z0-9.+~:-]*")
 _STRICT_REVISION = re.compile(r"[A-Za-z0-9.+~]*")
 _INT_MAX = 2**31 - 1
+_EPOCH = re.compile(r"[+-]?[0-9]+")
 
 # dpkg's order(): '~' = -1, end of run = 0, letters = their code, others = byte + 256 (a signed
 # char in C, so bytes >= 0x80 land between the letters and the ASCII punctuation).
@@ -73,7 +74,8 @@ def parse(version: str) -> Key | None:
     epoch = 0
     if ":" in s:
         head, s = s.split(":", 1)
-        if not head.isascii() or not head.isdigit() or int(head) > _INT_MAX or not s:
+        # dpkg reads the epoch with strtol: an optional sign is accepted, a negative value is not.
+        if not _EPOCH.fullmatch(head) or not 0 <= int(head) <= _INT_MAX or not s:
             return None
         epoch = int(head)
     revision = ""
