@@ -245,4 +245,8 @@ def test_alert_is_falco_json() -> None:
         "user.uid": 0,
         "proc.tty": None,
         "proc.aname[2]": "systemd",
+        "container.id": "abc123",
+        "container.name": None,
+        "container.image.repository": None,
+        "container.image.tag": None,
     }
