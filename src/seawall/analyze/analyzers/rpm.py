@@ -55,18 +55,21 @@ def packages_from_headers(headers: Iterable[RpmHeader]) -> tuple[Package, ...]:
     """Packages for the headers, minus ``gpg-pubkey`` pseudo-packages, with dependencies resolved."""
     real = [h for h in headers if h.name != "gpg-pubkey"]
     packages = [_package(h) for h in real]
+    refs = [dependency_ref(p) for p in packages]
+    # Requirements name capabilities or absolute file paths; only required paths need an owner.
+    required_files = {r[1:] for h in real for r in h.requires if r.startswith("/")}
     providers: dict[str, str] = {}
-    for header, package in zip(real, packages, strict=True):
+    for header, ref in zip(real, refs, strict=True):
         for capability in header.provides:
-            providers.setdefault(capability, dependency_ref(package))
-        for file in header.files:
-            providers.setdefault(file, dependency_ref(package))
+            providers.setdefault(capability, ref)
+        for file in required_files.intersection(header.files):
+            providers.setdefault("/" + file, ref)
     resolved = []
-    for header, package in zip(real, packages, strict=True):
+    for header, package, ref in zip(real, packages, refs, strict=True):
         deps = {
             providers[r]
             for r in header.requires
-            if not r.startswith("rpmlib(") and r in providers and providers[r] != dependency_ref(package)
+            if r in providers and providers[r] != ref and not r.startswith("rpmlib(")
         }
         resolved.append(replace(package, depends_on=tuple(sorted(deps))))
     resolved.sort(key=lambda p: (p.name, p.epoch, p.version, p.release, p.arch))
@@ -93,7 +96,7 @@ def _package(header: RpmHeader) -> Package:
         src_epoch=epoch if src_name else 0,
         licenses=(header.license,) if _clean(header.license) else (),
         maintainer=_clean(header.vendor),
-        installed_files=tuple(f.lstrip("/") for f in header.files),
+        installed_files=header.files,
     )
 
 

@@ -86,7 +86,7 @@ class RpmHeader:
     vendor: str
     size: int
     modularity_label: str
-    files: tuple[str, ...]  # absolute paths as rpm lists them
+    files: tuple[str, ...]  # paths as rpm lists them, without the leading "/"
     provides: tuple[str, ...]
     requires: tuple[str, ...]
 
@@ -109,7 +109,7 @@ def parse_header(blob: bytes | memoryview) -> RpmHeader:
     data = bytes(view[data_start : data_start + dl])
     values: dict[int, _Value] = {}
     for tag, typ, offset, count in struct.iter_unpack(">iIiI", view[8:data_start]):
-        if tag not in _WANTED:
+        if tag not in _WANTED or tag in values:
             continue
         if offset < 0 or offset >= dl:
             raise RpmHeaderError(f"tag {tag} points outside the data store (offset {offset}, size {dl})")
@@ -135,6 +135,14 @@ def _read_value(data: bytes, tag: int, typ: int, offset: int, count: int) -> _Va
 
 
 def _strings(raw: bytes, tag: int, offset: int, count: int) -> tuple[str, ...]:
+    if count > 8:
+        # Many strings: one decode and one split of the rest of the data store beat a find() per
+        # string (NUL is a whole character in UTF-8, so decoding first splits at the same places).
+        parts = raw[offset:].decode("utf-8", "replace").split("\0", count)
+        if len(parts) <= count:
+            raise RpmHeaderError(f"tag {tag}: {count} strings run past the data store")
+        del parts[count:]
+        return tuple(parts)
     out: list[str] = []
     pos = offset
     for _ in range(count):
@@ -159,23 +167,24 @@ def _texts(values: dict[int, _Value], tag: int) -> tuple[str, ...]:
     value = values.get(tag)
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
-        return value  # type: ignore[return-value]
+    # A tuple's element type follows from the tag type, so its first element speaks for all.
+    if isinstance(value, tuple) and value and isinstance(value[0], str):
+        return value
     return ()
 
 
 def _ints(values: dict[int, _Value], tag: int) -> tuple[int, ...]:
     value = values.get(tag)
-    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
-        return value  # type: ignore[return-value]
+    if isinstance(value, tuple) and value and isinstance(value[0], int):
+        return value
     return ()
 
 
 def _file_paths(values: dict[int, _Value]) -> tuple[str, ...]:
     basenames = _texts(values, TAG_BASENAMES)
-    if not basenames:
-        return _texts(values, TAG_OLDFILENAMES)  # rpm before 4.0 stored whole paths
-    dirnames = _texts(values, TAG_DIRNAMES)
+    if not basenames:  # rpm before 4.0 stored whole paths
+        return tuple(f.lstrip("/") for f in _texts(values, TAG_OLDFILENAMES))
+    dirnames = tuple(d.lstrip("/") for d in _texts(values, TAG_DIRNAMES))
     dirindexes = _ints(values, TAG_DIRINDEXES)
     if len(dirindexes) != len(basenames):
         raise RpmHeaderError(f"{len(basenames)} file names but {len(dirindexes)} directory indexes")
