@@ -1,7 +1,8 @@
 """YAML documents with the line range of every node, loaded through seawall.yamlsafe's bounded loader.
 
 Findings point at the exact offending field, so besides the data we keep a map from JSON path to
-(start_line, end_line). The alias, depth and size limits are the ones of :mod:`seawall.yamlsafe`.
+(start_line, end_line). The alias, depth, expansion and size limits are the ones of
+:mod:`seawall.yamlsafe` (its loader checks them in ``compose_document``, which ``get_node`` calls).
 """
 
 from __future__ import annotations
@@ -14,10 +15,6 @@ import yaml
 
 from seawall.misconfig.model import JSONPath
 from seawall.yamlsafe import MAX_YAML_BYTES, YAMLError, _BoundedLoader, _check_size, _one_line
-
-# seawall.yamlsafe bounds the number of aliases, but 90 nested aliases already expand to 10^9
-# nodes; checks and CEL policies walk the data, so the expanded size is bounded too.
-MAX_EXPANDED_NODES = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +37,16 @@ def load_documents(text: str, name: str, limit: int = MAX_YAML_BYTES) -> Iterato
             if node is None:
                 continue
             data = loader.construct_document(node)
-            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-                raise YAMLError(f"{name}: YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes")
             positions: dict[JSONPath, tuple[int, int]] = {}
             _walk(node, data, (), positions, set())
             yield YAMLDocument(data, positions, node.start_mark.line + 1, _end_line(node))
     except yaml.YAMLError as exc:
         raise YAMLError(f"{name}: invalid YAML: {_one_line(exc)}") from exc
+    except YAMLError as exc:
+        # yamlsafe's limit errors (aliases, depth, expansion) do not carry the file name.
+        if str(exc).startswith(name):
+            raise
+        raise YAMLError(f"{name}: {exc}") from exc
     except RecursionError as exc:
         raise YAMLError(f"{name}: YAML nested too deeply") from exc
     finally:
@@ -57,23 +57,6 @@ def _end_line(node: yaml.Node) -> int:
     # PyYAML's end mark of a block collection sits on the line after its last value at column 0.
     end = node.end_mark
     return end.line if end.column == 0 and end.line > node.start_mark.line else end.line + 1
-
-
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """Node count with every alias expanded, computed in linear time (aliases share node objects)."""
-    known = memo.get(id(node))
-    if known is not None:
-        return known
-    memo[id(node)] = 1  # a cycle (recursive alias) counts once instead of looping
-    size = 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            size += _expanded_size(key_node, memo) + _expanded_size(value_node, memo)
-    elif isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            size += _expanded_size(child, memo)
-    memo[id(node)] = size
-    return size
 
 
 def _walk(
