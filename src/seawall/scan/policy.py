@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 
@@ -139,7 +140,7 @@ def _purl_key(purl: str) -> tuple[str, str, str]:
     """(type/namespace/name, version, '') with qualifiers dropped and names lower-cased."""
     base = purl.split("?", 1)[0].split("#", 1)[0]
     name, _, version = base.partition("@")
-    return name.lower(), version, ""
+    return unquote(name).lower(), unquote(version), ""
 
 
 def purl_matches(pattern: str, purl: str) -> bool:
@@ -176,6 +177,9 @@ def load_vex(path: Path) -> list[VexStatement]:
                 if not isinstance(product, dict):
                     continue
                 subs = [s.get("@id") for s in product.get("subcomponents") or [] if isinstance(s, dict)]
+                identifiers = product.get("identifiers")
+                if isinstance(identifiers, dict) and isinstance(identifiers.get("purl"), str):
+                    purls.append(identifiers["purl"])  # OpenVEX 0.2 products named by identifiers
                 purls.extend(s for s in subs if isinstance(s, str))
                 pid = product.get("@id")
                 if isinstance(pid, str):
