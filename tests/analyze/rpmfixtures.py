@@ -246,6 +246,7 @@ def make_signing_key(dest: Path) -> Path:
     run("gpg", "--batch", "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never", env=env)
     key = dest / "RPM-GPG-KEY-seawall-test"
     key.write_text(run("gpg", "--batch", "--armor", "--export", uid, env=env))
+    run("gpgconf", "--homedir", home, "--kill", "gpg-agent", env=env)  # gpg started it; leave none behind
     return key
 
 
