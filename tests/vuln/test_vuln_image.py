@@ -94,3 +94,25 @@ def test_sarif_and_junit_outputs(corpus_db_dir: Path, tmp_path: Path, shared_dir
     assert main([*base, "--format", "json", "-o", str(tmp_path / "x.json"), "--exit-code", "5"]) == 5
     out = str(tmp_path / "y.json")
     assert main([*base, "--format", "json", "-o", out, "--exit-code", "5", "--fail-on", "CRITICAL"]) == 0
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx", "spdx-json"])
+def test_sbom_command_finds_the_same(
+    fmt: str,
+    image_json: dict,
+    corpus_db_dir: Path,
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> None:
+    img = pinned_image()
+    sbom = tmp_path / f"sbom.{fmt}.json"
+    assert main(["-q", "--cache-dir", str(tmp_path / "c"), "image", f"docker-archive:{img.docker_archive}",
+                 "--scanners", "vuln", "--format", fmt, "-o", str(sbom), "--db-dir", str(corpus_db_dir),
+                 "--skip-db-update"]) == 0  # fmt: skip
+    out = tmp_path / "r.json"
+    rc = main(["-q", "sbom", str(sbom), "--format", "json", "-o", str(out), "--db-dir", str(corpus_db_dir),
+               "--skip-db-update"])  # fmt: skip
+    assert rc == 0
+    from_sbom = _reported(orjson.loads(out.read_bytes()), lambda t: True)
+    from_image = _reported(image_json, lambda t: True)
+    assert from_sbom["requests"] == from_image["requests"]
+    assert from_sbom.keys() == from_image.keys()

@@ -72,10 +72,11 @@ def main_callback(
 
 
 def _register() -> None:
-    from seawall.cli import config, db, image, runtime
+    from seawall.cli import config, db, image, runtime, sbom
 
     image.register(app)
     db.register(app)
+    sbom.register(app)
     runtime.register(app)
     config.register(app)
 
