@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from realimages import TEST_CACHE, locked
 
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"  # bump after changing what databases() builds
 QUERY_FORMAT = "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM}\\n"
 
 _PREAMBLE = """%global debug_package %{nil}
@@ -204,9 +204,10 @@ class RpmDatabases:
     sqlite: Path  # rpmdb.sqlite
     bdb_le: Path  # Packages, little-endian, 4096-byte pages
     bdb_be: Path  # Packages, big-endian, 512-byte pages (headers spill into overflow chains)
+    bdb_64k: Path  # Packages, little-endian, 64 KiB pages (headers stored on the hash pages themselves)
 
     def listing(self, name: str) -> list[str]:
-        """``rpm -qa`` output recorded for database ``name`` (sqlite, bdb_le, bdb_be), sorted."""
+        """``rpm -qa`` output recorded for database ``name`` (sqlite, bdb_le, bdb_be, bdb_64k), sorted."""
         return sorted((self.root / f"{name}.qa.txt").read_text().splitlines())
 
 
@@ -288,6 +289,7 @@ def databases() -> RpmDatabases:
         sqlite=root / "sqlite" / "rpmdb.sqlite",
         bdb_le=root / "bdb_le" / "Packages",
         bdb_be=root / "bdb_be" / "Packages",
+        bdb_64k=root / "bdb_64k" / "Packages",
     )
     with locked("rpmdb"):
         if not (root / "done").exists():
@@ -301,11 +303,12 @@ def databases() -> RpmDatabases:
             (root / "sqlite.qa.txt").write_text(query_all(dbs.sqlite.parent, "sqlite"))
             write_bdb(dbs.sqlite, dbs.bdb_le, 1234, 4096)
             write_bdb(dbs.sqlite, dbs.bdb_be, 4321, 512)
-            for name, path in (("bdb_le", dbs.bdb_le), ("bdb_be", dbs.bdb_be)):
+            write_bdb(dbs.sqlite, dbs.bdb_64k, 1234, 65536)
+            for name, path in (("bdb_le", dbs.bdb_le), ("bdb_be", dbs.bdb_be), ("bdb_64k", dbs.bdb_64k)):
                 (root / f"{name}.qa.txt").write_text(query_all(path.parent, "bdb_ro"))
             (root / "done").write_text("ok")
     built = tuple(sorted((root / "rpmbuild" / "RPMS").rglob("*.rpm")))
-    return RpmDatabases(root, built, dbs.sqlite, dbs.bdb_le, dbs.bdb_be)
+    return RpmDatabases(root, built, dbs.sqlite, dbs.bdb_le, dbs.bdb_be, dbs.bdb_64k)
 
 
 def make_ndb_fixture(rpm_binary: str, dest: Path) -> None:

@@ -30,7 +30,13 @@ def dbs() -> rpmfixtures.RpmDatabases:
 
 
 def db_bytes(dbs: rpmfixtures.RpmDatabases, kind: str) -> bytes:
-    path = {"sqlite": dbs.sqlite, "bdb_le": dbs.bdb_le, "bdb_be": dbs.bdb_be, "ndb": NDB_DIR / "Packages.db"}
+    path = {
+        "sqlite": dbs.sqlite,
+        "bdb_le": dbs.bdb_le,
+        "bdb_be": dbs.bdb_be,
+        "bdb_64k": dbs.bdb_64k,
+        "ndb": NDB_DIR / "Packages.db",
+    }
     return path[kind].read_bytes()
 
 
@@ -52,7 +58,7 @@ def analyze(data: bytes, path: str = "var/lib/rpm/Packages") -> FileFacts:
     return facts
 
 
-KINDS = ["sqlite", "bdb_le", "bdb_be", "ndb"]
+KINDS = ["sqlite", "bdb_le", "bdb_be", "bdb_64k", "ndb"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -82,7 +88,8 @@ def test_gpg_pubkey_pseudo_packages_are_skipped(dbs: rpmfixtures.RpmDatabases, k
 
 
 @pytest.mark.parametrize(
-    ("kind", "fmt"), [("sqlite", "sqlite"), ("bdb_le", "bdb"), ("bdb_be", "bdb"), ("ndb", "ndb")]
+    ("kind", "fmt"),
+    [("sqlite", "sqlite"), ("bdb_le", "bdb"), ("bdb_be", "bdb"), ("bdb_64k", "bdb"), ("ndb", "ndb")],
 )
 def test_format_is_told_from_content(dbs: rpmfixtures.RpmDatabases, kind: str, fmt: str) -> None:
     assert detect_format(db_bytes(dbs, kind)) == fmt
@@ -324,7 +331,7 @@ def test_bdb_overflow_loop_is_detected(dbs: rpmfixtures.RpmDatabases) -> None:
 
 def test_rpm_reads_the_bdb_files_it_is_compared_with(dbs: rpmfixtures.RpmDatabases) -> None:
     # The Berkeley DB files are libdb's, and rpm's own bdb_ro backend reads them (not our writer's guess).
-    for path in (dbs.bdb_le, dbs.bdb_be):
+    for path in (dbs.bdb_le, dbs.bdb_be, dbs.bdb_64k):
         out = subprocess.run(
             ["db5.3_stat", "-d", str(path)], capture_output=True, text=True, check=True
         ).stdout
@@ -430,3 +437,24 @@ def test_cli_scans_a_real_rpm_install(
         report = json.loads(captured.out)
         assert report_lines(report) == expected, args[0]
         assert report["Metadata"]["OS"]["Family"] == "rocky"
+
+
+def bdb_value_kinds(data: bytes, order: str, pagesize: int) -> dict[int, int]:
+    """Count the value items on the hash pages of a Berkeley DB file by kind (1 on-page, 3 overflow)."""
+    kinds: dict[int, int] = {}
+    for base in range(pagesize, len(data), pagesize):
+        if data[base + 25] not in (2, 13):
+            continue
+        (entries,) = struct.unpack_from(order + "H", data, base + 20)
+        offsets = struct.unpack_from(f"{order}{entries}H", data, base + 26)
+        for i in range(1, entries, 2):
+            if offsets[i - 1] - offsets[i] > 100 or data[base + offsets[i]] == 3:
+                kind = data[base + offsets[i]]
+                kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def test_bdb_variants_cover_on_page_and_overflow_headers(dbs: rpmfixtures.RpmDatabases) -> None:
+    # 64 KiB pages keep whole headers on the hash pages; 512-byte pages push every header to overflow pages.
+    assert bdb_value_kinds(db_bytes(dbs, "bdb_64k"), "<", 65536) == {1: 12}
+    assert bdb_value_kinds(db_bytes(dbs, "bdb_be"), ">", 512) == {3: 12}
