@@ -256,6 +256,7 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.counts: Counter[str] = Counter()
         self.rule: Rule | None = None
+        self.truncate_blobs = 0  # cut this many forwarded blob bodies in half, then hang up
         self._lock = threading.Lock()
         proxy = self
 
@@ -310,7 +311,17 @@ class FaultProxy:
             if resp.getheader("Content-Length") is None:
                 h.send_header("Content-Length", str(len(body)))
             h.end_headers()
-            if method != "HEAD":
+            cut = False
+            with self._lock:
+                if "/blobs/" in path and self.truncate_blobs > 0 and len(body) > 1:
+                    self.truncate_blobs -= 1
+                    cut = True
+            if cut:
+                h.wfile.write(body[: len(body) // 2])
+                h.wfile.flush()
+                h.close_connection = True
+                h.connection.shutdown(socket.SHUT_RDWR)
+            elif method != "HEAD":
                 h.wfile.write(body)
         finally:
             conn.close()

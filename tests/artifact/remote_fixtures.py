@@ -21,7 +21,7 @@ import pytest
 from regservers import FaultProxy, Registry, TokenServer, push, start_registry, stop
 
 from imagetools import OCI_INDEX, SyntheticImage, files, layer_tar, write_oci_layout
-from realimages import BuiltImage, have
+from realimages import BUILD_VERSION, TEST_CACHE, BuiltImage, have, locked
 
 USER, PASSWORD = "seawall", "s3cret-pass"
 
@@ -182,14 +182,22 @@ def podman_service_fixture(
     if not have("podman"):
         pytest.fail("podman is not installed: run `make test`, which installs it")
     work = tmp_path_factory.mktemp("podman")
-    # vfs storage: no overlay mounts left behind; explicit --root/--runroot (MACHINE-NOTES.md).
+    # The image store is cached between runs (deleting a vfs store takes ~20 s here); podman records
+    # the run root in its database, so that is fixed too. The socket and log are per run.
+    # vfs: no overlay mounts; explicit --root/--runroot (MACHINE-NOTES.md).
+    store = TEST_CACHE / f"podman-vfs-v{BUILD_VERSION}"
     base = (
         "podman", "--storage-driver", "vfs", "--runtime", "runc", "--cgroup-manager=cgroupfs",
-        "--events-backend=file", "--root", str(work / "root"), "--runroot", str(work / "runroot"),
+        "--events-backend=file", "--root", str(store / "root"), "--runroot", str(store / "runroot"),
     )  # fmt: skip
-    subprocess.run(
-        [*base, "load", "-q", "-i", str(minbase_image.docker_archive)], check=True, capture_output=True
-    )
+    image = "localhost/seawall-test:base"
+    with locked("podman-vfs"):
+        if subprocess.run([*base, "image", "exists", image], capture_output=True).returncode != 0:
+            subprocess.run(
+                [*base, "load", "-q", "-i", str(minbase_image.docker_archive)],
+                check=True,
+                capture_output=True,
+            )
     sock = work / "podman.sock"
     log = (work / "service.log").open("wb")
     proc = subprocess.Popen(
@@ -197,7 +205,7 @@ def podman_service_fixture(
     )
     try:
         _wait_for_socket(sock, proc)
-        yield PodmanService(socket=sock, image="localhost/seawall-test:base", command=base)
+        yield PodmanService(socket=sock, image=image, command=base)
     finally:
         stop(proc)
         log.close()

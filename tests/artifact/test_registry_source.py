@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import uuid
@@ -368,3 +369,12 @@ def test_manifest_with_too_many_layers(proxy: FaultProxy, cache_dir: Path) -> No
     with pytest.raises(LimitExceededError, match="more than 1000 layers"):
         open_registry_image(f"{proxy.host}/seawall/minbase:oci", opts(cache_dir))
     assert proxy.blob_gets() == 0
+
+
+def test_blob_cut_short_is_downloaded_again(proxy: FaultProxy, cache_dir: Path) -> None:
+    proxy.truncate_blobs = 1  # the first blob (the config) stops half way
+    image = open_registry_image(f"{proxy.host}/seawall/minbase:oci", opts(cache_dir, progress=True))
+    config_file = cache_dir / "blobs/sha256" / image.config_digest.split(":")[1]
+    assert "sha256:" + hashlib.sha256(config_file.read_bytes()).hexdigest() == image.config_digest
+    assert proxy.blob_gets() == 3  # config twice, layer once
+    assert not (cache_dir / "tmp").exists() or list((cache_dir / "tmp").iterdir()) == []
