@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_scheme_orders(ecosystem: str, ordered: list[str]) -> None:
     """Shuffled versions sort back into the scheme's documented order."""
     assert _sorted(ecosystem, list(reversed(ordered))) == ordered
     cmp = comparator_for(ecosystem)
-    for low, high in zip(ordered, ordered[1:], strict=False):
+    for low, high in itertools.pairwise(ordered):
         assert cmp.compare(low, high) == -1, (low, high)
         assert cmp.compare(high, low) == 1, (low, high)
 
