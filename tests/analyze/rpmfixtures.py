@@ -24,8 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from realimages import TEST_CACHE, locked
 
-BUILD_VERSION = "2"  # bump after changing what databases() builds
+BUILD_VERSION = "3"  # bump after changing what databases() builds
 QUERY_FORMAT = "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM}\\n"
+# What CBL-Mariner/Azure Linux distroless images ship as var/lib/rpmmanifest/container-manifest-2.
+MANIFEST_FORMAT = (
+    "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{INSTALLTIME}\\t%{BUILDTIME}\\t%{VENDOR}\\t(none)\\t%{SIZE}\\t"
+    "%{ARCH}\\t%{EPOCHNUM}\\t%{SOURCERPM}\\n"
+)
 
 _PREAMBLE = """%global debug_package %{nil}
 %global _build_id_links none
@@ -205,6 +210,7 @@ class RpmDatabases:
     bdb_le: Path  # Packages, little-endian, 4096-byte pages
     bdb_be: Path  # Packages, big-endian, 512-byte pages (headers spill into overflow chains)
     bdb_64k: Path  # Packages, little-endian, 64 KiB pages (headers stored on the hash pages themselves)
+    manifest: Path  # ``rpm -qa --qf MANIFEST_FORMAT`` of the SQLite database (a Mariner distroless manifest)
 
     def listing(self, name: str) -> list[str]:
         """``rpm -qa`` output recorded for database ``name`` (sqlite, bdb_le, bdb_be, bdb_64k), sorted."""
@@ -290,6 +296,7 @@ def databases() -> RpmDatabases:
         bdb_le=root / "bdb_le" / "Packages",
         bdb_be=root / "bdb_be" / "Packages",
         bdb_64k=root / "bdb_64k" / "Packages",
+        manifest=root / "container-manifest-2",
     )
     with locked("rpmdb"):
         if not (root / "done").exists():
@@ -301,6 +308,7 @@ def databases() -> RpmDatabases:
             rpms = build_rpms(root)
             install_justdb(dbs.sqlite.parent, rpms, make_signing_key(root))
             (root / "sqlite.qa.txt").write_text(query_all(dbs.sqlite.parent, "sqlite"))
+            dbs.manifest.write_text(run("rpm", "-qa", "--dbpath", dbs.sqlite.parent, "--qf", MANIFEST_FORMAT))
             write_bdb(dbs.sqlite, dbs.bdb_le, 1234, 4096)
             write_bdb(dbs.sqlite, dbs.bdb_be, 4321, 512)
             write_bdb(dbs.sqlite, dbs.bdb_64k, 1234, 65536)
@@ -308,7 +316,7 @@ def databases() -> RpmDatabases:
                 (root / f"{name}.qa.txt").write_text(query_all(path.parent, "bdb_ro"))
             (root / "done").write_text("ok")
     built = tuple(sorted((root / "rpmbuild" / "RPMS").rglob("*.rpm")))
-    return RpmDatabases(root, built, dbs.sqlite, dbs.bdb_le, dbs.bdb_be, dbs.bdb_64k)
+    return RpmDatabases(root, built, dbs.sqlite, dbs.bdb_le, dbs.bdb_be, dbs.bdb_64k, dbs.manifest)
 
 
 def make_ndb_fixture(rpm_binary: str, dest: Path) -> None:

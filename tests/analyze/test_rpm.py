@@ -14,6 +14,7 @@ import rpmfixtures
 from imagetools import Entry, layer_tar
 from seawall.analyze.analyzer import default_analyzers
 from seawall.analyze.analyzers.rpm import RpmAnalyzer, split_source_rpm
+from seawall.analyze.analyzers.rpmqa import MANIFEST, RpmManifestAnalyzer
 from seawall.analyze.merge import build_inventory, merge_layers
 from seawall.analyze.rpmdb import detect_format, read_database
 from seawall.analyze.rpmdb.header import RpmHeaderError, parse_header
@@ -458,3 +459,31 @@ def test_bdb_variants_cover_on_page_and_overflow_headers(dbs: rpmfixtures.RpmDat
     # 64 KiB pages keep whole headers on the hash pages; 512-byte pages push every header to overflow pages.
     assert bdb_value_kinds(db_bytes(dbs, "bdb_64k"), "<", 65536) == {1: 12}
     assert bdb_value_kinds(db_bytes(dbs, "bdb_be"), ">", 512) == {3: 12}
+
+
+# --- the distroless rpm manifest (CBL-Mariner / Azure Linux) ------------------------------------------
+
+
+def test_manifest_inventory_equals_rpm_qa(dbs: rpmfixtures.RpmDatabases) -> None:
+    text = dbs.manifest.read_text()
+    assert text.count("\t") == 9 * len(text.splitlines())  # rpm wrote ten fields per line
+    facts = RpmManifestAnalyzer().analyze(MANIFEST, dbs.manifest.read_bytes())
+    assert facts is not None and facts.warnings == ()
+    expected = [x for x in dbs.listing("sqlite") if not x.startswith("gpg-pubkey ")]
+    assert sorted(line(p) for p in facts.os_packages) == expected
+    tools = next(p for p in facts.os_packages if p.name == "seawall-doc")
+    assert (tools.epoch, tools.src_epoch, tools.maintainer) == (2, 2, "Fedora Project")
+
+
+def test_manifest_is_claimed_by_the_walker_and_bad_lines_are_warnings(
+    dbs: rpmfixtures.RpmDatabases, tmp_path: Path
+) -> None:
+    damaged = (
+        b"just one field\n" + dbs.manifest.read_bytes() + b"a\tb\tc\td\te\tf\tg\th\t99999999999999999999\tj\n"
+    )
+    tar = tmp_path / "layer.tar"
+    tar.write_bytes(layer_tar([Entry(MANIFEST, damaged)]))
+    facts = analyze_layer(LayerSource(BlobRef(tar)), default_analyzers("image"), Limits())
+    manifest = facts.files[MANIFEST]
+    assert len(manifest.os_packages) == 11
+    assert len(manifest.warnings) == 2 and "line 1 " in manifest.warnings[0]

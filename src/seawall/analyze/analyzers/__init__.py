@@ -16,9 +16,9 @@ def _load() -> None:
 
     ANALYZERS.extend([os_release.OSReleaseAnalyzer, dpkg.DpkgAnalyzer])
 
-    from seawall.analyze.analyzers import apk, rpm
+    from seawall.analyze.analyzers import apk, rpm, rpmqa
 
-    ANALYZERS.extend([rpm.RpmAnalyzer, apk.ApkAnalyzer])
+    ANALYZERS.extend([rpm.RpmAnalyzer, rpmqa.RpmManifestAnalyzer, apk.ApkAnalyzer])
 
     from seawall.analyze.analyzers import dotnet, node, php, python, ruby, rust
 
