@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import tarfile
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +152,48 @@ def test_bad_docker_host(host: str) -> None:
 def test_invalid_image_name(cache_dir: Path) -> None:
     with pytest.raises(UsageError):
         export_daemon_image("app?x=1", SourceOptions(cache_dir=cache_dir, docker_host="unix:///nonexistent"))
+
+
+def test_permission_denied_on_socket(cache_dir: Path) -> None:
+    # As root every socket is accessible, so the check runs as `nobody` with Debian's python3
+    # (same 3.11 ABI) importing Seawall and its dependencies from this checkout's venv.
+    src = Path(__file__).resolve().parents[2] / "src"
+    site = next((src.parent / ".venv" / "lib").glob("python3*/site-packages"))
+    work = Path(tempfile.mkdtemp(prefix="seawall-perm-", dir="/tmp"))
+    try:
+        work.chmod(0o755)
+        sock_path = work / "d.sock"
+        with socket.socket(socket.AF_UNIX) as s:
+            s.bind(str(sock_path))
+            s.listen()
+            sock_path.chmod(0o600)
+            code = (
+                "from pathlib import Path\n"
+                "from seawall.artifact.daemon import export_daemon_image\n"
+                "from seawall.artifact.options import SourceOptions\n"
+                "try:\n"
+                f"    export_daemon_image('alpine', SourceOptions(cache_dir=Path('{work}/c'), docker_host='unix://{sock_path}'))\n"
+                "except Exception as e:\n"
+                "    print(type(e).__name__, e)\n"
+            )
+            if os.geteuid() == 0:
+                cmd = [
+                    "setpriv",
+                    "--reuid=nobody",
+                    "--regid=nogroup",
+                    "--clear-groups",
+                    "/usr/bin/python3",
+                    "-c",
+                    code,
+                ]
+            else:
+                sock_path.chmod(0)
+                cmd = [sys.executable, "-c", code]
+            env = {"PYTHONPATH": f"{src}:{site}", "PATH": "/usr/bin:/bin"}
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60).stdout
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert (
+        out.strip()
+        == f"DaemonError permission denied on daemon socket {sock_path} (are you in the docker group?)"
+    )

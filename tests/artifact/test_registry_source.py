@@ -378,3 +378,21 @@ def test_blob_cut_short_is_downloaded_again(proxy: FaultProxy, cache_dir: Path) 
     assert "sha256:" + hashlib.sha256(config_file.read_bytes()).hexdigest() == image.config_digest
     assert proxy.blob_gets() == 3  # config twice, layer once
     assert not (cache_dir / "tmp").exists() or list((cache_dir / "tmp").iterdir()) == []
+
+
+def test_blob_missing_from_registry(registries: Registries, cache_dir: Path, tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    layout = write_oci_layout(
+        tmp_path / "layout", SyntheticImage(layers=[layer_tar(files({"gone": marker}))]), tag="g"
+    )
+    push(f"oci:{layout}:g", registries.anon, f"seawall/gone-{marker[:8]}:g")
+    manifest_digest = layout_facts(layout, "g").manifest_digest
+    manifest = json.loads((layout / "blobs/sha256" / manifest_digest.split(":")[1]).read_text())
+    layer_digest = manifest["layers"][0]["digest"]
+    registries.anon.blob_data(layer_digest).unlink()
+    with pytest.raises(
+        RegistryError, match=rf"blob {layer_digest} not found in seawall/gone-{marker[:8]}"
+    ) as err:
+        open_registry_image(f"{registries.anon.host}/seawall/gone-{marker[:8]}:g", opts(cache_dir))
+    assert "\n" not in str(err.value)
+    assert f"blobs/sha256/{layer_digest.split(':')[1]}" not in cache_files(cache_dir)
