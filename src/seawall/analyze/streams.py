@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,7 +222,10 @@ class LayerStream:
             self._decomp = _DecompressReader(self._raw, self.compression, head, limits)
             inner = self._decomp
         self._uncompressed = HashingReader(inner, diff_id, f"{what} diff_id")  # type: ignore[arg-type]
-        self.tar = io.BufferedReader(self._uncompressed, CHUNK)
+        # Reading, hashing and decompressing run in a helper thread (zlib, zstd and hashlib release
+        # the GIL), so they overlap with tar parsing and the analyzers on the calling thread.
+        self._prefetch = _Prefetcher(self._uncompressed)
+        self.tar = io.BufferedReader(self._prefetch, CHUNK)
         self._limits = limits
 
     @property
@@ -239,7 +244,75 @@ class LayerStream:
         self._uncompressed.verify()
 
     def close(self) -> None:
+        self._prefetch.stop()
         self._raw.close()
+
+
+class _Prefetcher(io.RawIOBase):
+    """Read a stream ahead in a background thread, through a small bounded queue (about 8 MiB)."""
+
+    _DONE = b""
+
+    def __init__(self, source: io.RawIOBase, depth: int = 8) -> None:
+        self._source = source
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._stopping = threading.Event()
+        self._buf = b""
+        self._pos = 0
+        self._eof = False
+        self._thread = threading.Thread(target=self._run, name="layer-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: bytes | BaseException) -> bool:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                chunk = self._source.read(CHUNK)
+                if not chunk:
+                    self._put(self._DONE)
+                    return
+                if not self._put(chunk):
+                    return
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._put(exc)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._pos >= len(self._buf):
+            if self._eof:
+                return 0
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._eof = True
+                raise item
+            if not item:
+                self._eof = True
+                return 0
+            self._buf, self._pos = item, 0
+        n = min(len(b), len(self._buf) - self._pos)
+        memoryview(b)[:n] = memoryview(self._buf)[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def stop(self) -> None:
+        """Stop the reader thread (on error or early close) and wait for it."""
+        self._stopping.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join(timeout=5)
 
 
 class _PrefixReader(io.RawIOBase):
