@@ -51,7 +51,7 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
     for root in paths:
         if not root.exists():
             raise UsageError(f"{root} does not exist")
-        if root.is_file():
+        if not root.is_dir():  # regular files, and pipes such as /dev/stdin
             yield root
             continue
         for dirpath, dirnames, filenames in os.walk(root):
