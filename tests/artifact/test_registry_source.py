@@ -396,3 +396,26 @@ def test_blob_missing_from_registry(registries: Registries, cache_dir: Path, tmp
         open_registry_image(f"{registries.anon.host}/seawall/gone-{marker[:8]}:g", opts(cache_dir))
     assert "\n" not in str(err.value)
     assert f"blobs/sha256/{layer_digest.split(':')[1]}" not in cache_files(cache_dir)
+
+
+def test_deeply_nested_manifest(proxy: FaultProxy, cache_dir: Path) -> None:
+    body = b"[" * 200_000 + b"]" * 200_000
+    proxy.rule = lambda method, path: (
+        (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body)
+        if "/manifests/" in path
+        else None
+    )
+    with pytest.raises(RegistryError, match="not valid JSON"):
+        open_registry_image(f"{proxy.host}/seawall/minbase:oci", opts(cache_dir))
+
+
+def test_repeated_layer_is_downloaded_once(registries: Registries, cache_dir: Path, tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    same = layer_tar(files({"same": marker}))
+    image = SyntheticImage(layers=[same, layer_tar(files({"other": marker})), same])
+    layout = write_oci_layout(tmp_path / "layout", image, tag="r")
+    push(f"oci:{layout}:r", registries.anon, f"seawall/repeat-{marker[:8]}:r")
+    pulled = open_registry_image(f"{registries.anon.host}/seawall/repeat-{marker[:8]}:r", opts(cache_dir))
+    assert tuple(layer.diff_id for layer in pulled.layers) == layout_facts(layout, "r").diff_ids
+    assert pulled.layers[0].source.blob.path == pulled.layers[2].source.blob.path
+    assert len(cache_files(cache_dir)) == 3  # config + two distinct layers

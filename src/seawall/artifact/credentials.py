@@ -81,7 +81,7 @@ def _load(path: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         log.warning("%s: not readable as JSON, ignored (%s)", path, exc)
         return None
     if not isinstance(data, dict):

@@ -181,7 +181,7 @@ class RegistryClient:
             config_path = self.fetch_blob(config_desc, progress)
             try:
                 config = json.loads(config_path.read_bytes())
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise ArtifactError(f"{self.ref}: image config is not valid JSON: {exc}") from exc
             if not isinstance(config, dict):
                 raise ArtifactError(f"{self.ref}: image config is not a JSON object")
@@ -224,6 +224,10 @@ class RegistryClient:
 
     def _fetch_all(self, descs: list[Descriptor], progress: _Progress | None) -> list[Path]:
         """Download layers in parallel; the first failure stops the others and is raised."""
+        unique = list({d.digest: d for d in descs}.values())  # an image may repeat a layer
+        if len(unique) < len(descs):
+            paths = dict(zip((d.digest for d in unique), self._fetch_all(unique, progress), strict=True))
+            return [paths[d.digest] for d in descs]
         if len(descs) <= 1:
             return [self.fetch_blob(d, progress) for d in descs]
         with ThreadPoolExecutor(max_workers=min(DOWNLOAD_THREADS, len(descs))) as pool:
@@ -583,7 +587,7 @@ class RegistryClient:
             resp.close()
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise RegistryError(f"{self.host}: token server {url.host} did not answer JSON") from exc
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
@@ -659,7 +663,7 @@ def _descriptor(raw: Any, what: str, platform: str = "") -> Descriptor:
 def _parse_manifest(body: bytes, media_type: str, what: str) -> dict[str, Any]:
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         kind = f" (served as {media_type})" if media_type else ""
         raise RegistryError(f"{what}: manifest is not valid JSON{kind}: {_short(exc)}") from exc
     if not isinstance(doc, dict):
