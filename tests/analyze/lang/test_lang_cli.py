@@ -20,6 +20,7 @@ EXPECTED = {
     "node-pkg": {"lodash@4.17.15", "minimist@1.2.0"},
     "gemspec": {"rack@2.2.22", "rake@13.0.6"},
     "composer-vendor": {"acme/http@2.1.0", "acme/log@1.4.2", "acme/testkit@0.9.1"},
+    "cargo": {"aho-corasick@0.7.19", "memchr@2.5.0", "cfg-if@1.0.0", "itoa@1.0.1", "demo@0.1.0"},
 }
 
 

@@ -66,11 +66,11 @@ class DepsJsonAnalyzer(LangAnalyzer):
 
 
 class NugetLockAnalyzer(LangAnalyzer):
-    """``packages.lock.json`` (source trees): every target framework's packages, projects skipped."""
+    """``packages.lock.json``: every target framework's packages, projects skipped (all targets, as Trivy:
+    .NET images often ship the lockfile and nothing else that names packages)."""
 
     name = "nuget"
     app_type = "nuget"
-    targets: ClassVar[frozenset[str]] = frozenset({"fs"})
     basenames: ClassVar[frozenset[str]] = frozenset({"packages.lock.json"})
     max_size = LOCKFILE_MAX
 
@@ -103,11 +103,11 @@ class NugetLockAnalyzer(LangAnalyzer):
 
 
 class PackagesConfigAnalyzer(LangAnalyzer):
-    """``packages.config`` (source trees, classic NuGet): ``<package id version developmentDependency>``."""
+    """``packages.config`` (classic NuGet, all targets as in Trivy): ``<package id version
+    developmentDependency>``."""
 
     name = "packages-config"
     app_type = "nuget"
-    targets: ClassVar[frozenset[str]] = frozenset({"fs"})
     basenames: ClassVar[frozenset[str]] = frozenset({"packages.config"})
     max_size = 16 * 1024 * 1024
 

@@ -19,12 +19,12 @@ from seawall.model import Package
 
 
 class CargoLockAnalyzer(LangAnalyzer):
-    """``Cargo.lock`` (source trees): every ``[[package]]``; ``dependencies`` entries ``name``,
-    ``name version`` or ``name version (source)`` resolve to package ids."""
+    """``Cargo.lock``: every ``[[package]]``; ``dependencies`` entries ``name``, ``name version`` or
+    ``name version (source)`` resolve to package ids. Read in images too (as Trivy does): Rust programs
+    leave no installed-package metadata, so a shipped Cargo.lock is the best record there is."""
 
     name = "cargo"
     app_type = "cargo"
-    targets: ClassVar[frozenset[str]] = frozenset({"fs"})
     basenames: ClassVar[frozenset[str]] = frozenset({"Cargo.lock"})
     max_size = LOCKFILE_MAX
 
