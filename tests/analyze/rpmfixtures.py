@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from realimages import TEST_CACHE, locked
 
-BUILD_VERSION = "3"  # bump after changing what databases() builds
+BUILD_VERSION = "4"  # bump after changing what databases() builds
 QUERY_FORMAT = "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM}\\n"
 # What CBL-Mariner/Azure Linux distroless images ship as var/lib/rpmmanifest/container-manifest-2.
 MANIFEST_FORMAT = (
@@ -211,6 +211,7 @@ class RpmDatabases:
     bdb_be: Path  # Packages, big-endian, 512-byte pages (headers spill into overflow chains)
     bdb_64k: Path  # Packages, little-endian, 64 KiB pages (headers stored on the hash pages themselves)
     manifest: Path  # ``rpm -qa --qf MANIFEST_FORMAT`` of the SQLite database (a Mariner distroless manifest)
+    bdb_chksum: Path  # Packages, little-endian, 4096-byte pages with libdb page checksums on
 
     def listing(self, name: str) -> list[str]:
         """``rpm -qa`` output recorded for database ``name`` (sqlite, bdb_le, bdb_be, bdb_64k), sorted."""
@@ -268,7 +269,7 @@ def install_justdb(
     run(rpm, "-i", "--justdb", "--nodeps", "--noscripts", "--notriggers", "--dbpath", dbpath, *define, *rpms)
 
 
-def write_bdb(sqlite_db: Path, dest: Path, lorder: int, pagesize: int) -> None:
+def write_bdb(sqlite_db: Path, dest: Path, lorder: int, pagesize: int, chksum: bool = False) -> None:
     """A Berkeley DB hash ``Packages`` made by db5.3_load from the header blobs of an SQLite rpmdb."""
     with sqlite3.connect(f"file:{sqlite_db}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT hnum, blob FROM Packages ORDER BY hnum").fetchall()
@@ -283,7 +284,7 @@ def write_bdb(sqlite_db: Path, dest: Path, lorder: int, pagesize: int) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dump = dest.with_suffix(".dump")
     dump.write_text("\n".join(lines) + "\n")
-    run("db5.3_load", "-c", f"db_lorder={lorder}", "-f", dump, dest)
+    run("db5.3_load", "-c", f"db_lorder={lorder}", "-c", f"chksum={int(chksum)}", "-f", dump, dest)
 
 
 def databases() -> RpmDatabases:
@@ -297,6 +298,7 @@ def databases() -> RpmDatabases:
         bdb_be=root / "bdb_be" / "Packages",
         bdb_64k=root / "bdb_64k" / "Packages",
         manifest=root / "container-manifest-2",
+        bdb_chksum=root / "bdb_chksum" / "Packages",
     )
     with locked("rpmdb"):
         if not (root / "done").exists():
@@ -312,11 +314,14 @@ def databases() -> RpmDatabases:
             write_bdb(dbs.sqlite, dbs.bdb_le, 1234, 4096)
             write_bdb(dbs.sqlite, dbs.bdb_be, 4321, 512)
             write_bdb(dbs.sqlite, dbs.bdb_64k, 1234, 65536)
+            write_bdb(dbs.sqlite, dbs.bdb_chksum, 1234, 4096, chksum=True)
             for name, path in (("bdb_le", dbs.bdb_le), ("bdb_be", dbs.bdb_be), ("bdb_64k", dbs.bdb_64k)):
                 (root / f"{name}.qa.txt").write_text(query_all(path.parent, "bdb_ro"))
             (root / "done").write_text("ok")
     built = tuple(sorted((root / "rpmbuild" / "RPMS").rglob("*.rpm")))
-    return RpmDatabases(root, built, dbs.sqlite, dbs.bdb_le, dbs.bdb_be, dbs.bdb_64k, dbs.manifest)
+    return RpmDatabases(
+        root, built, dbs.sqlite, dbs.bdb_le, dbs.bdb_be, dbs.bdb_64k, dbs.manifest, dbs.bdb_chksum
+    )
 
 
 def make_ndb_fixture(rpm_binary: str, dest: Path) -> None:

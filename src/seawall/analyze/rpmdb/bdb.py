@@ -17,7 +17,8 @@ from seawall.errors import SeawallError
 
 HASH_MAGIC = 0x061561
 _PAGE_HEADER = 26  # lsn(8) pgno(4) prev(4) next(4) entries(2) hf_offset(2) level(1) type(1)
-_P_HASH_UNSORTED, _P_OVERFLOW, _P_HASHMETA, _P_HASH = 2, 7, 8, 13
+_CHKSUM_SIZE = 6  # with checksums on, 2 unused bytes and a 4-byte checksum follow the page header
+_P_HASH_UNSORTED, _P_OVERFLOW, _P_HASH = 2, 7, 13
 _H_KEYDATA, _H_OFFPAGE = 1, 3
 _DBMETA_CHKSUM = 0x01
 _MAX_BUCKETS = 1 << 24
@@ -50,10 +51,10 @@ class _Db:
         encrypt_alg, metaflags = data[24], data[26]
         if encrypt_alg:
             raise RpmBdbError("encrypted Berkeley DB databases are not supported")
-        if metaflags & _DBMETA_CHKSUM:
-            raise RpmBdbError("checksummed Berkeley DB databases are not supported")
+        # Page checksums are not verified (rpm never enabled them); they only move the page contents.
+        self.overhead = _PAGE_HEADER + (_CHKSUM_SIZE if metaflags & _DBMETA_CHKSUM else 0)
         (self.last_pgno,) = struct.unpack_from(o + "I", data, 32)
-        self.max_bucket, self.high_mask, self.low_mask = struct.unpack_from(o + "III", data, 72)
+        (self.max_bucket,) = struct.unpack_from(o + "I", data, 72)
         self.spares = struct.unpack_from(o + "32I", data, 96)
         self.npages = len(data) // self.pagesize
         self.truncated = ""
@@ -92,9 +93,9 @@ class _Db:
             nxt, _entries, plen, typ, base = self.page(pgno)
             if typ != _P_OVERFLOW:
                 raise RpmBdbError(f"page {pgno} in an overflow chain has type {typ}")
-            if plen + _PAGE_HEADER > self.pagesize or len(out) + plen > length:
+            if plen + self.overhead > self.pagesize or len(out) + plen > length:
                 raise RpmBdbError(f"overflow page {pgno} holds a bad length {plen}")
-            out += self.data[base + _PAGE_HEADER : base + _PAGE_HEADER + plen]
+            out += self.data[base + self.overhead : base + self.overhead + plen]
             if len(out) < length and nxt == 0:
                 raise RpmBdbError(f"overflow chain ends early at page {pgno}")
             pgno = nxt
@@ -136,10 +137,10 @@ def iter_blobs(data: bytes) -> Iterator[bytes]:
             nxt, entries, _hf, typ, base = db.page(pgno)
             if typ not in (_P_HASH, _P_HASH_UNSORTED):
                 raise RpmBdbError(f"bucket page {pgno} has type {typ}")
-            max_entries = (db.pagesize - _PAGE_HEADER) // 2
+            max_entries = (db.pagesize - db.overhead) // 2
             if entries > max_entries:
                 raise RpmBdbError(f"page {pgno} claims {entries} entries")
-            offsets = struct.unpack_from(f"{db.order}{entries}H", data, base + _PAGE_HEADER)
+            offsets = struct.unpack_from(f"{db.order}{entries}H", data, base + db.overhead)
             # Items are packed from the end of the page down: item i ends where item i-1 starts.
             for i in range(1, entries, 2):
                 end = offsets[i - 1]
