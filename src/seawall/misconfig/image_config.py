@@ -8,6 +8,7 @@ from typing import Any
 from seawall.misconfig.engine import EngineOptions, run_checks
 from seawall.misconfig.model import ConfigObject, MisconfigFinding
 from seawall.misconfig.registry import all_checks
+from seawall.report.document import Result
 
 
 def check_image_config(
@@ -22,3 +23,12 @@ def check_image_config(
     """
     obj = ConfigObject("image", {"config": config, "name": name, "packages": list(packages)}, file=name)
     return run_checks([obj], [c for c in all_checks() if "image" in c.applies_to], options)
+
+
+def image_config_result(
+    config: Mapping[str, Any], name: str, packages: Iterable[str] = (), options: EngineOptions | None = None
+) -> Result:
+    """The IMG findings as one report ``Result`` (class ``config``, type ``dockerfile``, as Trivy reports
+    image-config misconfigurations)."""
+    findings = check_image_config(config, name, packages, options)
+    return Result(target=name, result_class="config", type="dockerfile", misconfigurations=list(findings))

@@ -1,0 +1,31 @@
+"""The IMG checks on the config of a real image built by umoci (Debian bookworm minbase)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from realimages import BuiltImage
+
+from seawall.misconfig.image_config import image_config_result
+
+
+def _config(layout: Path) -> dict:  # type: ignore[type-arg]
+    index = json.loads((layout / "index.json").read_text())
+    manifest_digest = index["manifests"][0]["digest"].split(":", 1)[1]
+    manifest = json.loads((layout / "blobs" / "sha256" / manifest_digest).read_text())
+    config_digest = manifest["config"]["digest"].split(":", 1)[1]
+    return json.loads((layout / "blobs" / "sha256" / config_digest).read_text())  # type: ignore[no-any-return]
+
+
+def test_real_image_config(minbase_image: BuiltImage) -> None:
+    config = _config(minbase_image.oci_dir)
+    assert config["history"]  # umoci recorded the mmdebstrap layer
+    result = image_config_result(config, "registry.example.org/team/minbase:test", ["bash", "curl", "gdb"])
+    by_id = {f.check.id: f for f in result.misconfigurations}  # type: ignore[attr-defined]
+    assert set(by_id) == {"IMG001", "IMG004", "IMG008", "IMG009"}
+    assert by_id["IMG001"].json_path == "config.User"
+    assert "network tools: curl" in by_id["IMG009"].message and "debuggers: gdb" in by_id["IMG009"].message
+    assert (result.result_class, result.type) == ("config", "dockerfile")
+    as_json = by_id["IMG008"].to_json()
+    assert as_json["ID"] == "IMG008" and "registry.example.org" in as_json["Message"]
