@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from realimages import BuiltImage
-
 from seawall.misconfig.image_config import image_config_result
 
 
