@@ -22,6 +22,7 @@ class SourceOptions:
     password: str = ""
     registry_token: str = ""
     docker_host: str = ""
+    image_src: tuple[str, ...] = ("remote",)  # for plain references: docker, podman, remote, in order
     progress: bool = False
     timeout: float = 60.0
     retries: int = 4

@@ -102,8 +102,40 @@ def open_image(spec: TargetSpec, opts: SourceOptions) -> Iterator[Image]:
             except FileNotFoundError:
                 pass
     elif transport == "registry":
-        from seawall.artifact.registry import open_registry_image
-
-        yield open_registry_image(location, opts)
+        with _open_reference(location, opts) as image:
+            yield image
     else:
         raise UsageError(f"{spec.transport}: is not an image transport")
+
+
+@contextmanager
+def _open_reference(reference: str, opts: SourceOptions) -> Iterator[Image]:
+    """A plain reference: try each ``--image-src`` in order (local engines first, as Trivy does)."""
+    from seawall.artifact.daemon import DaemonError, export_daemon_image, find_endpoint
+
+    tried: list[str] = []
+    for source in opts.image_src:
+        if source == "remote":
+            from seawall.artifact.registry import open_registry_image
+
+            yield open_registry_image(reference, opts)
+            return
+        if source not in ("docker", "podman"):
+            raise UsageError(f"unknown image source {source!r}; choose from docker, podman, remote")
+        endpoint = find_endpoint(opts, source)
+        if endpoint.socket and not os.path.exists(endpoint.socket):
+            tried.append(f"{source}: no socket at {endpoint.socket}")
+            continue
+        try:
+            exported = export_daemon_image(reference, opts, engine=source)
+        except DaemonError as exc:
+            log.debug("image source %s: %s", source, exc)
+            tried.append(f"{source}: {exc}")
+            continue
+        try:
+            with open_docker_archive(exported, opts.tmp_dir, reference) as image:
+                yield image
+        finally:
+            exported.unlink(missing_ok=True)
+        return
+    raise ArtifactError(f"{reference} was not found in any image source ({'; '.join(tried)})")

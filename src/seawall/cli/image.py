@@ -61,6 +61,10 @@ def image(
     docker_host: Annotated[
         str, _opt("--docker-host", help="Docker-compatible API socket (unix:///path).")
     ] = "",
+    image_src: Annotated[
+        str,
+        _opt("--image-src", help="Where plain references are looked up, in order: docker, podman, remote."),
+    ] = "docker,podman,remote",
     timeout: Annotated[float, _opt("--timeout", help="Network timeout in seconds.")] = 60.0,
     no_cache: NoCacheOpt = False,
     parallel: ParallelOpt = 0,
@@ -100,6 +104,7 @@ def image(
             password=password,
             registry_token=registry_token,
             docker_host=docker_host,
+            image_src=tuple(s.strip() for s in image_src.split(",") if s.strip()),
             progress=options.progress,
             timeout=timeout,
         )
