@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from checkov_map import DOCKER, K8S_GRAPH, K8S_RESOURCE
+from checkov_map import DOCKER, K8S_GRAPH, K8S_GRAPH_TEMPLATE, K8S_RESOURCE
 
 from seawall.misconfig.engine import run_checks
 from seawall.misconfig.loader import load_file
 from seawall.misconfig.registry import all_checks
+from seawall.yamlsafe import load_yaml
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,17 @@ def cases(corpus: Path) -> Iterator[Case]:
                     name = f"{rel}/{d.name}" + (f"/{group[0].parent.name}" if len(groups) > 1 else "")
                     del i
                     yield Case(cid, name, d.name.startswith("Failing"), _flagged(group, ids, tests))
+    for cid, (ids, rel) in K8S_GRAPH_TEMPLATE.items():
+        template = tests / rel / "template.yaml"
+        objects = load_file(template, f"{rel}/template.yaml")
+        checks = [c for c in all_checks() if c.meta.id in ids]
+        flagged = {f.resource.rsplit("/", 1)[-1]: f.check.id for f in run_checks(objects, checks)}
+        expected = load_yaml((tests / rel / "expected.yaml").read_text())
+        for label in ("pass", "fail"):
+            for resource in expected.get(label, []):
+                name = resource.split(".")[2]  # Pod.<namespace>.<workload name>.<...>
+                hit = (flagged[name],) if name in flagged else ()
+                yield Case(cid, f"{rel}/template.yaml#{name}", label == "fail", hit)
     for cid, (ids, rel) in DOCKER.items():
         for d in sorted((tests / rel).iterdir()):
             if not d.is_dir() or not d.name.startswith(("success", "failure", "pass", "fail")):

@@ -47,6 +47,10 @@ K8S_GRAPH = {
     "CKV2_K8S_3": (("RBAC005",), "kubernetes/graph/checks/resources/ImpersonatePermissions"),
     "CKV2_K8S_5": (("RBAC002",), "kubernetes/graph/checks/resources/ReadAllSecrets"),
 }
+# Graph checks whose fixture is one template.yaml with expected.yaml listing resources that pass/fail.
+K8S_GRAPH_TEMPLATE = {
+    "CKV2_K8S_6": (("K8S039",), "kubernetes/graph/checks/resources/RequireAllPodsToHaveNetworkPolicy"),
+}
 DOCKER = {
     "CKV_DOCKER_1": (("DS021",), "dockerfile/checks/example_ExposePort22"),
     "CKV_DOCKER_2": (("DS022",), "dockerfile/checks/example_HealthcheckExists"),

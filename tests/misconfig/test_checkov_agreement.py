@@ -19,10 +19,10 @@ def all_cases(shared_dir: Path) -> list[Case]:
 
 
 def test_every_mapped_check_has_fixtures(all_cases: list[Case]) -> None:
-    from checkov_map import DOCKER, K8S_GRAPH, K8S_RESOURCE
+    from checkov_map import DOCKER, K8S_GRAPH, K8S_GRAPH_TEMPLATE, K8S_RESOURCE
 
     covered = {c.checkov_id for c in all_cases}
-    mapped = set(DOCKER) | set(K8S_GRAPH) | set(K8S_RESOURCE)
+    mapped = set(DOCKER) | set(K8S_GRAPH) | set(K8S_GRAPH_TEMPLATE) | set(K8S_RESOURCE)
     assert mapped - covered == set()
     assert len(all_cases) > 200
     assert {c.expected_fail for c in all_cases} == {True, False}

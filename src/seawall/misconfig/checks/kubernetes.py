@@ -994,7 +994,9 @@ def k8s038(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
 
 
 def _policy_selects(policy: ConfigObject, namespace: str, labels: Mapping[str, Any]) -> bool:
-    if namespace_of(policy) != namespace:
+    # An unset namespace is decided at apply time: assume manifests applied together share it.
+    policy_ns = namespace_of(policy)
+    if policy_ns and namespace and policy_ns != namespace:
         return False
     selector = get(policy.data, "spec", "podSelector")
     return isinstance(selector, Mapping) and labels_match(selector, labels)
