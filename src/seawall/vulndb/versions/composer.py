@@ -106,7 +106,8 @@ def _digit(c: str) -> bool:
     return "0" <= c <= "9"
 
 
-def _canonical(version: str) -> list[str]:
+@lru_cache(maxsize=CACHE_SIZE)
+def _canonical(version: str) -> tuple[str, ...]:
     # php_canonicalize_version: '-', '_', '+' and other non-alphanumerics become '.', and a '.' is
     # inserted at every digit/non-digit change (the changed-to character is kept even if odd).
     out = [version[0]]
@@ -127,7 +128,7 @@ def _canonical(version: str) -> list[str]:
         else:
             out.append(ch)
         prev = ch
-    return "".join(out).split(".")
+    return tuple("".join(out).split("."))
 
 
 def _isdigit(part: str) -> bool:

@@ -42,6 +42,13 @@ Part = tuple[tuple[tuple[int, ...], int], ...]
 _PAD: tuple[tuple[int, ...], int] = ((0,), 0)
 
 
+@lru_cache(maxsize=4096)
+def _run_weights(letters: bytes) -> tuple[int, ...]:
+    # Non-digit runs repeat endlessly ("." "-" "~rc" "ubuntu" "+deb"): weigh each once. The run ends
+    # with 0, the weight of "end"; no character weighs 0, so no run's key prefixes another's.
+    return (*(_WEIGHT[c] for c in letters), 0)
+
+
 def _part_key(text: str) -> Part:
     """A tuple key whose natural order is dpkg's verrevcmp order."""
     pairs: list[tuple[tuple[int, ...], int]] = []
@@ -52,8 +59,7 @@ def _part_key(text: str) -> Part:
         assert m is not None  # the pattern matches the empty string
         letters, digits = m.group(1), m.group(2)
         pos = m.end()
-        # The run ends with 0, the weight of "end"; no character weighs 0, so no run prefixes another.
-        pairs.append(((*(_WEIGHT[c] for c in letters), 0), int(digits) if digits else 0))
+        pairs.append((_run_weights(letters), int(digits) if digits else 0))
     # Only the first pair can equal the padding (empty letters, number 0); drop it so "" == "0".
     while pairs and pairs[-1] == _PAD:
         pairs.pop()
