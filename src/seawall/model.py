@@ -185,6 +185,70 @@ class Application:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentFinding:
+    """A finding about a file's content or metadata: a secret, malware, a dangerous file.
+
+    Unlike package facts these survive an upper layer deleting the file: the bytes are still in the
+    image, so the merge keeps the finding and marks it ``deleted``.
+    """
+
+    kind: str  # secret | malware | file
+    rule_id: str
+    severity: str  # CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN
+    title: str
+    path: str
+    category: str = ""
+    start_line: int = 0
+    end_line: int = 0
+    match: str = ""  # already masked for secrets
+    context: tuple[str, ...] = ()  # surrounding lines, masked
+    detail: tuple[tuple[str, str], ...] = ()  # extra key/value pairs (e.g. ("sha256", "..."))
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "kind": self.kind,
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "title": self.title,
+            "path": self.path,
+        }
+        for key in ("category", "start_line", "end_line", "match"):
+            value = getattr(self, key)
+            if value:
+                d[key] = value
+        if self.context:
+            d["context"] = list(self.context)
+        if self.detail:
+            d["detail"] = [list(kv) for kv in self.detail]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ContentFinding:
+        return cls(
+            kind=d["kind"],
+            rule_id=d["rule_id"],
+            severity=d["severity"],
+            title=d["title"],
+            path=d["path"],
+            category=d.get("category", ""),
+            start_line=int(d.get("start_line", 0)),
+            end_line=int(d.get("end_line", 0)),
+            match=d.get("match", ""),
+            context=tuple(d.get("context", ())),
+            detail=tuple((str(k), str(v)) for k, v in d.get("detail", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedFinding:
+    """A content finding placed in the image: its layer, and whether a later layer deleted the file."""
+
+    finding: ContentFinding
+    layer: LayerRef
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """What the analyzers learned from one file of one layer.
 
@@ -198,12 +262,18 @@ class FileFacts:
     package_files: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (package name, owned files)
     package_licenses: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (package name, licences)
     applications: tuple[Application, ...] = ()
+    findings: tuple[ContentFinding, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not (
-            self.os or self.os_packages or self.package_files or self.package_licenses or self.applications
+            self.os
+            or self.os_packages
+            or self.package_files
+            or self.package_licenses
+            or self.applications
+            or self.findings
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,6 +289,8 @@ class FileFacts:
             d["package_licenses"] = [[n, list(f)] for n, f in self.package_licenses]
         if self.applications:
             d["applications"] = [a.to_dict() for a in self.applications]
+        if self.findings:
+            d["findings"] = [f.to_dict() for f in self.findings]
         if self.warnings:
             d["warnings"] = list(self.warnings)
         return d
@@ -233,6 +305,7 @@ class FileFacts:
             package_files=tuple((n, tuple(f)) for n, f in d.get("package_files", ())),
             package_licenses=tuple((n, tuple(f)) for n, f in d.get("package_licenses", ())),
             applications=tuple(Application.from_dict(a) for a in d.get("applications", ())),
+            findings=tuple(ContentFinding.from_dict(f) for f in d.get("findings", ())),
             warnings=tuple(d.get("warnings", ())),
         )
 
@@ -295,4 +368,5 @@ class Inventory:
     os_packages: tuple[Package, ...]
     applications: tuple[Application, ...]
     image: ImageMetadata | None = None
+    findings: tuple[LocatedFinding, ...] = ()  # secrets, malware, dangerous files, from every layer
     warnings: tuple[str, ...] = ()

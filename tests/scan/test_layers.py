@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,14 @@ from imagetools import (
     write_docker_archive,
     write_oci_layout,
 )
+from seawall.analyze.analyzer import Analyzer, FileMeta
+from seawall.analyze.merge import build_inventory, merge_layers
 from seawall.analyze.pipeline import AnalysisOptions, scan_image
+from seawall.analyze.streams import Limits
+from seawall.analyze.walker import analyze_layer
 from seawall.artifact.archive import open_oci_layout
 from seawall.cli.main import main
+from seawall.model import ContentFinding, FileFacts
 
 BASE = {
     "etc/os-release": DEBIAN_OS_RELEASE,
@@ -176,3 +182,70 @@ def test_docker_archive_from_helpers_matches_oci(tmp_path, capsysbinary):
     pkgs = out["Results"][0]["Packages"]
     assert {p["Name"] for p in pkgs} == {"base-files", "libssl3", "curl"}
     assert out["Results"][0]["Target"] == f"{archive} (debian 12.7)"
+
+
+class _MarkerAnalyzer(Analyzer):
+    """Test analyzer: a content finding for every file that contains the word PLANTED."""
+
+    name = "test-marker"
+    version = 1
+
+    def claims(self, path: str, mode: int, size: int) -> bool:
+        return path.startswith("app/")
+
+    def analyze(self, path: str, data: bytes) -> FileFacts | None:
+        if b"PLANTED" not in data:
+            return None
+        return FileFacts(path=path, findings=(ContentFinding("secret", "planted", "HIGH", "planted", path),))
+
+
+class _SetuidAnalyzer(Analyzer):
+    """Test metadata analyzer: setuid regular files."""
+
+    name = "test-setuid"
+    version = 1
+    metadata_only = True
+
+    def claims(self, path: str, mode: int, size: int) -> bool:
+        return stat.S_ISREG(mode) and bool(mode & stat.S_ISUID)
+
+    def analyze_metadata(self, path: str, meta: FileMeta) -> FileFacts | None:
+        return FileFacts(path=path, findings=(ContentFinding("file", "setuid", "LOW", "setuid", path),))
+
+
+def _analyze(image: SyntheticImage, tmp_path: Path):
+    analyzers = [_MarkerAnalyzer(), _SetuidAnalyzer()]
+    layout = write_oci_layout(tmp_path / "oci", image, compression="gzip")
+    with open_oci_layout(layout) as img:
+        facts = [analyze_layer(layer.source, analyzers, Limits()) for layer in img.layers]
+        return build_inventory(
+            merge_layers([(layer.ref, f) for layer, f in zip(img.layers, facts, strict=True)]),
+            "x",
+            "container_image",
+        )
+
+
+def test_content_findings_survive_deletion_and_are_marked(tmp_path):
+    image = SyntheticImage(
+        [
+            layer_tar(
+                [
+                    Entry("app/.env", b"TOKEN=PLANTED"),
+                    Entry("app/ok", b"fine"),
+                    Entry("usr/bin/su", b"x", mode=0o4755),
+                ]
+            ),
+            layer_tar([Entry("app/.wh..env"), Entry("app/new", b"PLANTED again")]),
+            layer_tar([Entry("app/new", b"clean now")]),
+        ]
+    )
+    inv = _analyze(image, tmp_path)
+    diff_ids = image.config()["rootfs"]["diff_ids"]
+    by_path = {(f.finding.path, f.layer.diff_id): f for f in inv.findings}
+    env = by_path[("app/.env", diff_ids[0])]
+    assert env.deleted and env.finding.rule_id == "planted"
+    replaced = by_path[("app/new", diff_ids[1])]
+    assert replaced.deleted  # overwritten by a clean file in the third layer
+    su = by_path[("usr/bin/su", diff_ids[0])]
+    assert su.finding.rule_id == "setuid" and not su.deleted
+    assert len(inv.findings) == 3

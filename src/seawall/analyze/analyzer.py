@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import stat
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from seawall.model import FileFacts
@@ -32,6 +33,10 @@ class Analyzer:
     # Which artifact kinds the analyzer runs on, as in Trivy: lockfiles only in "fs" (source trees),
     # installed-package databases everywhere.
     targets: ClassVar[frozenset[str]] = frozenset({"image", "rootfs", "fs"})
+    # An analyzer that judges entries by metadata alone (mode, owner, size: setuid files, world-writable
+    # directories) sets this and implements analyze_metadata(); its claims() then also sees
+    # directories, and the walker never reads bytes for it.
+    metadata_only: ClassVar[bool] = False
 
     def claims(self, path: str, mode: int, size: int) -> bool:
         """True when this analyzer wants the regular file at ``path``."""
@@ -45,6 +50,20 @@ class Analyzer:
     def analyze(self, path: str, data: bytes) -> FileFacts | None:
         """Return what the file says, or None when it says nothing this analyzer understands."""
         raise NotImplementedError
+
+    def analyze_metadata(self, path: str, meta: FileMeta) -> FileFacts | None:
+        """For ``metadata_only`` analyzers: judge an entry by its metadata."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class FileMeta:
+    """Metadata of a tar entry or directory entry."""
+
+    mode: int  # st_mode-style: file type bits and permissions
+    size: int
+    uid: int = 0
+    gid: int = 0
 
 
 def is_executable(mode: int) -> bool:

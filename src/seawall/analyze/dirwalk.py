@@ -13,9 +13,9 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from seawall.analyze.analyzer import Analyzer
+from seawall.analyze.analyzer import Analyzer, FileMeta
 from seawall.analyze.streams import Limits
-from seawall.analyze.walker import run_analyzers
+from seawall.analyze.walker import combine_facts, run_analyzers, run_metadata
 from seawall.errors import ArtifactError, LimitExceededError
 from seawall.model import FileFacts, LayerFacts
 
@@ -37,6 +37,8 @@ def analyze_directory(
     if not stat.S_ISDIR(st.st_mode):
         raise ArtifactError(f"{root} is not a directory")
     files: dict[str, FileFacts] = {}
+    content = [a for a in analyzers if not a.metadata_only]
+    by_metadata = [a for a in analyzers if a.metadata_only]
     entries = 0
     size = 0
     stack: list[tuple[str, str]] = [(str(root), "")]
@@ -60,22 +62,32 @@ def analyze_directory(
                     st = de.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if stat.S_ISDIR(st.st_mode):
+                is_dir = stat.S_ISDIR(st.st_mode)
+                if is_dir:
                     if kind == "rootfs" and rel in ROOTFS_SKIP:
                         continue
                     if kind == "fs" and de.name in FS_SKIP_NAMES:
                         continue
                     stack.append((de.path, rel))
+                elif not stat.S_ISREG(st.st_mode):
                     continue
-                if not stat.S_ISREG(st.st_mode):
-                    continue
-                size += st.st_size
-                wanted = [a for a in analyzers if a.claims(rel, st.st_mode, st.st_size)]
-                if not wanted:
-                    continue
-                files[rel] = run_analyzers(
-                    rel, st.st_size, functools.partial(_read, de.path, st.st_size), wanted, limits, str(root)
-                )
+                meta = FileMeta(st.st_mode, st.st_size, st.st_uid, st.st_gid)
+                facts = run_metadata(rel, meta, by_metadata) if by_metadata else None
+                if not is_dir:
+                    size += st.st_size
+                    wanted = [a for a in content if a.claims(rel, st.st_mode, st.st_size)]
+                    if wanted:
+                        found = run_analyzers(
+                            rel,
+                            st.st_size,
+                            functools.partial(_read, de.path, st.st_size),
+                            wanted,
+                            limits,
+                            str(root),
+                        )
+                        facts = found if facts is None else combine_facts(found, facts)
+                if facts is not None:
+                    files[rel] = facts
     return LayerFacts(diff_id="", files=files, entries=entries, size=size)
 
 

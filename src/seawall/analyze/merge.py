@@ -22,6 +22,7 @@ from seawall.model import (
     Inventory,
     LayerFacts,
     LayerRef,
+    LocatedFinding,
     OSInfo,
     Package,
 )
@@ -73,18 +74,43 @@ def _hidden(path: str, removed: set[str]) -> bool:
     return False
 
 
-def merge_layers(layers: Sequence[tuple[LayerRef, LayerFacts]]) -> dict[str, _Entry]:
-    """Apply the layers bottom-up and return the surviving facts per path."""
+def _gone(path: str, removed: set[str], opaque: set[str]) -> bool:
+    """True when a whiteout or an opaque directory of the current layer hides ``path``."""
+    return "" in opaque or _hidden(path, removed) or _hidden(path.rpartition("/")[0], opaque)
+
+
+@dataclass(slots=True)
+class Merged:
+    """The surviving facts per path, and every content finding of every layer."""
+
+    entries: dict[str, _Entry]
+    findings: list[LocatedFinding]
+
+
+def merge_layers(layers: Sequence[tuple[LayerRef, LayerFacts]]) -> Merged:
+    """Apply the layers bottom-up: the surviving facts per path, and all content findings.
+
+    A content finding (a secret, malware) stays even when a later layer deletes or replaces its file,
+    since the bytes are still in the image; it is marked ``deleted``.
+    """
     merged: dict[str, _Entry] = {}
+    findings: list[LocatedFinding] = []
+    live: dict[str, list[int]] = {}  # path -> indexes into ``findings`` not yet deleted
     for ref, files in layers:
-        if merged and (files.whiteouts or files.opaque_dirs):
+        if (merged or live) and (files.whiteouts or files.opaque_dirs):
             removed = set(files.whiteouts)
             opaque = set(files.opaque_dirs)
-            everything = "" in opaque
-            for path in list(merged):
-                if everything or _hidden(path, removed) or _hidden(path.rpartition("/")[0], opaque):
-                    del merged[path]
+            for path in [p for p in merged if _gone(p, removed, opaque)]:
+                del merged[path]
+            for path in [p for p in live if _gone(p, removed, opaque)]:
+                for i in live.pop(path):
+                    findings[i] = replace(findings[i], deleted=True)
         for path, facts in files.files.items():
+            for i in live.pop(path, []):
+                findings[i] = replace(findings[i], deleted=True)
+            if facts.findings:
+                live[path] = list(range(len(findings), len(findings) + len(facts.findings)))
+                findings.extend(LocatedFinding(f, ref) for f in facts.findings)
             prev = merged.get(path)
             first: dict[tuple[str, ...], LayerRef] = {}
             for p in facts.os_packages:
@@ -95,17 +121,18 @@ def merge_layers(layers: Sequence[tuple[LayerRef, LayerFacts]]) -> dict[str, _En
                     key = _package_key(app.file_path, p)
                     first[key] = prev.first_seen.get(key, ref) if prev else ref
             merged[path] = _Entry(facts, ref, first)
-    return merged
+    return Merged(merged, findings)
 
 
 def build_inventory(
-    merged: dict[str, _Entry],
+    merged_layers: Merged,
     artifact_name: str,
     artifact_type: str,
     image: ImageMetadata | None = None,
     extra_warnings: Iterable[str] = (),
 ) -> Inventory:
     """Turn merged facts into the inventory the scanners and reports read."""
+    merged = merged_layers.entries
     os_candidates = {p: e.facts.os for p, e in merged.items() if e.facts.os}
     os_info = choose_os({p: o for p, o in os_candidates.items() if o is not None})
 
@@ -165,6 +192,7 @@ def build_inventory(
         os_packages=final_os_packages,
         applications=tuple(applications),
         image=image,
+        findings=tuple(merged_layers.findings),
         warnings=tuple(dict.fromkeys(warnings)),
     )
 

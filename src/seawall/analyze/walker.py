@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import posixpath
+import stat
 import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from seawall.analyze.analyzer import Analyzer
+from seawall.analyze.analyzer import Analyzer, FileMeta
 from seawall.analyze.streams import BlobRef, LayerStream, Limits
 from seawall.errors import ArtifactError, HostileInputError, LimitExceededError, SeawallError
 from seawall.model import FileFacts, LayerFacts
@@ -61,6 +62,8 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
     opaque: list[str] = []
     entries = 0
     end_of_data = 0  # where the last member's data ends; beyond what the stream held = truncated
+    content = [a for a in analyzers if not a.metadata_only]
+    by_metadata = [a for a in analyzers if a.metadata_only]
     try:
         try:
             tar = tarfile.open(fileobj=stream.tar, mode="r|")
@@ -89,19 +92,29 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
                 if member.islnk():
                     _resolve_hardlink(path, member.linkname)
                     continue
-                if not member.isreg():
+                is_dir = member.isdir()
+                if not (is_dir or member.isreg()):
                     continue
-                wanted = [a for a in analyzers if a.claims(path, member.mode, member.size)]
-                if not wanted:
-                    continue
-                files[path] = run_analyzers(
-                    path,
-                    member.size,
-                    lambda m=member, p=path: _read_member(tar, m, label, p),  # type: ignore[misc]
-                    wanted,
-                    limits,
-                    label,
+                mode = (stat.S_IFDIR if is_dir else stat.S_IFREG) | (member.mode & 0o7777)
+                facts = (
+                    run_metadata(path, FileMeta(mode, member.size, member.uid, member.gid), by_metadata)
+                    if by_metadata
+                    else None
                 )
+                if not is_dir:
+                    wanted = [a for a in content if a.claims(path, mode, member.size)]
+                    if wanted:
+                        found = run_analyzers(
+                            path,
+                            member.size,
+                            lambda m=member, p=path: _read_member(tar, m, label, p),  # type: ignore[misc]
+                            wanted,
+                            limits,
+                            label,
+                        )
+                        facts = found if facts is None else combine_facts(found, facts)
+                if facts is not None:
+                    files[path] = facts
         stream.finish()
         if end_of_data > stream.uncompressed_size:
             raise ArtifactError(f"layer {label} is a broken tar archive: truncated (data ends early)")
@@ -154,12 +167,28 @@ def run_analyzers(
             log.warning("%s analyzer failed on %s: %s", analyzer.name, path, exc)
             facts = FileFacts(path=path, warnings=(f"{analyzer.name}: {type(exc).__name__}: {exc}",))
         if facts is not None:
-            merged = facts if merged is None else _combine(merged, facts)
+            merged = facts if merged is None else combine_facts(merged, facts)
     # A claimed file always leaves an entry, so that it replaces a lower layer's facts for that path.
     return merged if merged is not None else FileFacts(path=path)
 
 
-def _combine(a: FileFacts, b: FileFacts) -> FileFacts:
+def run_metadata(path: str, meta: FileMeta, analyzers: Sequence[Analyzer]) -> FileFacts | None:
+    """Give an entry's metadata to the metadata-only analyzers that claim it."""
+    merged: FileFacts | None = None
+    for analyzer in analyzers:
+        if not analyzer.claims(path, meta.mode, meta.size):
+            continue
+        try:
+            facts = analyzer.analyze_metadata(path, meta)
+        except Exception as exc:  # an analyzer bug must not stop the scan
+            log.warning("%s analyzer failed on %s: %s", analyzer.name, path, exc)
+            continue
+        if facts is not None:
+            merged = facts if merged is None else combine_facts(merged, facts)
+    return merged
+
+
+def combine_facts(a: FileFacts, b: FileFacts) -> FileFacts:
     """Merge two analyzers' facts about one file: tuples concatenate, single values keep the first set."""
     values: dict[str, object] = {}
     for f in dataclasses.fields(FileFacts):
