@@ -5,26 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import orjson
 import pytest
-from vulnref import DEBIAN_JSON, EPSS_CSV, GOVULNDB, KEV, PYPA
+from vulnref import build_corpus_db
 
 from realimages import TEST_CACHE, locked
 from seawall.vulndb import store
-from seawall.vulndb.ingest import debian_tracker, enrich, osv
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "seawall" / "vulndb"
-
-
-def build_corpus_db(db_dir: Path) -> Path:
-    """Full ingest of the corpus PyPI and Go databases, KEV and the Debian tracker fixture."""
-    with store.building(db_dir, fresh=True) as db:
-        db.put_advisories(osv.iter_path(PYPA), "osv:PyPI")
-        db.put_advisories(osv.iter_path(GOVULNDB), "osv:Go")
-        db.put_advisories(debian_tracker.convert(orjson.loads(DEBIAN_JSON.read_bytes())), "debian-tracker")
-        db.put_rows("kev", enrich.kev_rows(orjson.loads(KEV.read_bytes())))
-        db.put_rows("epss", enrich.epss_rows(EPSS_CSV.read_text()))
-    return store.db_path(db_dir)
 
 
 def _code_hash() -> str:

@@ -15,6 +15,8 @@ import orjson
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from seawall.vulndb import store
+from seawall.vulndb.ingest import debian_tracker, enrich, osv
 from seawall.yamlsafe import load_yaml
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "vulndb"
@@ -102,3 +104,14 @@ def load_go(govulndb: Path, modules: set[str]) -> list[dict[str, Any]]:
         if {m.decode() for m in pattern.findall(raw)} & modules:
             out.append(orjson.loads(raw))
     return out
+
+
+def build_corpus_db(db_dir: Path) -> Path:
+    """Full ingest of the corpus PyPI and Go databases, KEV and the Debian tracker fixture."""
+    with store.building(db_dir, fresh=True) as db:
+        db.put_advisories(osv.iter_path(PYPA), "osv:PyPI")
+        db.put_advisories(osv.iter_path(GOVULNDB), "osv:Go")
+        db.put_advisories(debian_tracker.convert(orjson.loads(DEBIAN_JSON.read_bytes())), "debian-tracker")
+        db.put_rows("kev", enrich.kev_rows(orjson.loads(KEV.read_bytes())))
+        db.put_rows("epss", enrich.epss_rows(EPSS_CSV.read_text()))
+    return store.db_path(db_dir)

@@ -164,17 +164,11 @@ class Matcher:
 
     def __init__(self, db: VulnDB) -> None:
         self.db = db
-        self._withdrawn: dict[str, bool] = {}
         self._now = utcnow()[:19]
 
-    def _is_withdrawn(self, advisory_id: str) -> bool:
-        w = self._withdrawn.get(advisory_id)
-        if w is None:
-            rec = self.db.advisory(advisory_id) or {}
-            when = str(rec.get("withdrawn") or "")
-            # A withdrawal dated in the future has not happened yet (trivy-db's "withdrawn_after_now").
-            w = self._withdrawn[advisory_id] = bool(when) and when[:19] <= self._now
-        return w
+    def _is_withdrawn(self, when: str) -> bool:
+        # A withdrawal dated in the future has not happened yet (trivy-db's "withdrawn_after_now").
+        return bool(when) and when[:19] <= self._now
 
     def match(self, ecosystem: str, name: str, version: str) -> list[Hit]:
         """Every non-withdrawn advisory entry for (ecosystem, name) covering ``version``."""
@@ -186,7 +180,7 @@ class Matcher:
             version = _go_version(version)
         hits = []
         for row in rows:
-            if self._is_withdrawn(row.advisory_id):
+            if self._is_withdrawn(row.withdrawn):
                 continue
             affected, fixed = entry_affects(compare, version, row.entry)
             if not affected:

@@ -95,6 +95,7 @@ class AffectedRow:
 
     advisory_id: str
     entry: Mapping[str, Any]
+    withdrawn: str = ""  # the advisory's withdrawal time, empty when it stands
 
 
 class VulnDB:
@@ -105,6 +106,8 @@ class VulnDB:
         self.path = path
         self.writable = writable
         self._record_cache: dict[str, dict[str, Any]] = {}
+        self._kev: dict[str, tuple[str, str, str, str]] | None = None
+        self._nonempty: dict[str, bool] = {}
 
     # ---- reading -------------------------------------------------------------------------------
     def meta(self, key: str, default: str = "") -> str:
@@ -120,10 +123,12 @@ class VulnDB:
     def affected_for(self, ecosystem: str, name: str) -> list[AffectedRow]:
         """Every affected entry naming this package in this ecosystem."""
         rows = self._conn.execute(
-            "SELECT advisory_id, entry FROM affected WHERE ecosystem = ? AND name = ?",
+            "SELECT f.advisory_id, f.entry, a.withdrawn FROM affected f "
+            "JOIN advisories a ON a.id = f.advisory_id "
+            "WHERE f.ecosystem = ? AND f.name = ?",
             (ecosystem, normalize_name(ecosystem, name)),
         ).fetchall()
-        return [AffectedRow(r[0], orjson.loads(r[1])) for r in rows]
+        return [AffectedRow(r[0], orjson.loads(r[1]), r[2]) for r in rows]
 
     def has_ecosystem(self, ecosystem: str) -> bool:
         """True when any advisory names a package in this ecosystem."""
@@ -149,20 +154,36 @@ class VulnDB:
         row = self._conn.execute("SELECT source FROM advisories WHERE id = ?", (advisory_id,)).fetchone()
         return str(row[0]) if row else ""
 
+    def _table_has_rows(self, table: str) -> bool:
+        # Skips a query per finding when an enrichment source was never fetched.
+        has = self._nonempty.get(table)
+        if has is None:
+            has = self._nonempty[table] = (
+                self._conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+            )
+        return has
+
     def kev(self, cve: str) -> tuple[str, str, str, str] | None:
         """KEV membership of a CVE: (date added, due date, ransomware use, name) or None."""
-        row = self._conn.execute(
-            "SELECT date_added, due_date, ransomware, name FROM kev WHERE cve = ?", (cve,)
-        ).fetchone()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        if self._kev is None:
+            # The catalogue is small (about 1,500 rows): one query instead of one per finding.
+            rows = self._conn.execute(
+                "SELECT cve, date_added, due_date, ransomware, name FROM kev"
+            ).fetchall()
+            self._kev = {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+        return self._kev.get(cve)
 
     def epss(self, cve: str) -> tuple[float, float, str] | None:
         """EPSS (score, percentile, date) of a CVE or None."""
+        if not self._table_has_rows("epss"):
+            return None
         row = self._conn.execute("SELECT score, percentile, date FROM epss WHERE cve = ?", (cve,)).fetchone()
         return (float(row[0]), float(row[1]), str(row[2])) if row else None
 
     def nvd(self, cve: str) -> dict[str, Any] | None:
         """The NVD enrichment (CVSS list, description, references) of a CVE or None."""
+        if not self._table_has_rows("nvd"):
+            return None
         row = self._conn.execute("SELECT record FROM nvd WHERE cve = ?", (cve,)).fetchone()
         if row is None:
             return None
