@@ -24,7 +24,8 @@ def test_real_image_config(minbase_image: BuiltImage) -> None:
     by_id = {f.check.id: f for f in result.misconfigurations}  # type: ignore[attr-defined]
     assert set(by_id) == {"IMG001", "IMG004", "IMG008", "IMG009"}
     assert by_id["IMG001"].json_path == "config.User"
-    assert "network tools: curl" in by_id["IMG009"].message and "debuggers: gdb" in by_id["IMG009"].message
+    message = by_id["IMG009"].message
+    assert "network tools: curl" in message and "debuggers: gdb" in message and "shells: bash" in message
     assert (result.result_class, result.type) == ("config", "dockerfile")
     as_json = by_id["IMG008"].to_json()
     assert as_json["ID"] == "IMG008" and "registry.example.org" in as_json["Message"]

@@ -109,6 +109,21 @@ class ScanContext:
 
     objects: Sequence[ConfigObject] = ()
     trusted_registries: tuple[str, ...] = ()
+    by_kind: Mapping[str, tuple[ConfigObject, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Cross-object checks (NetworkPolicy selection, RBAC bindings) look objects up by kind; an
+        # index keeps them linear on cluster snapshots with tens of thousands of objects.
+        index: dict[str, list[ConfigObject]] = {}
+        for obj in self.objects:
+            index.setdefault(obj.kind, []).append(obj)
+        object.__setattr__(self, "by_kind", {k: tuple(v) for k, v in index.items()})
+
+    def of_kind(self, *kinds: str) -> tuple[ConfigObject, ...]:
+        """The scanned objects of these kinds."""
+        if len(kinds) == 1:
+            return self.by_kind.get(kinds[0], ())
+        return tuple(o for k in kinds for o in self.by_kind.get(k, ()))
 
 
 Evaluate = Callable[[ConfigObject, ScanContext], Iterable[Hit]]

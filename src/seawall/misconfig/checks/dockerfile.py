@@ -29,6 +29,8 @@ _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|t
 _URL = re.compile(r"^(https?|ftp)://|^git@|\.git(#.*)?$", re.I)
 
 PRODUCTION_UNNEEDED = {
+    "shell": {"bash", "dash", "zsh", "busybox", "ksh", "tcsh"},
+    "package manager": {"apt", "dpkg", "apk-tools", "yum", "dnf", "microdnf", "rpm", "zypper", "tdnf"},
     "compiler": {"gcc", "g++", "clang", "make", "build-essential", "build-base", "cmake", "gcc-c++"},
     "debugger": {"gdb", "strace", "ltrace", "valgrind", "lsof"},
     "network tool": {
@@ -999,8 +1001,8 @@ def unneeded_tools(names: Iterable[str]) -> dict[str, list[str]]:
     "DS039",
     "Image carries tools production rarely needs",
     Severity.LOW,
-    "Compilers, debuggers and network tools (curl, wget, nc) in the final image help an attacker who "
-    "gets in. Hardening advice, not a vulnerability.",
+    "Shells, package managers, compilers, debuggers and network tools (curl, wget, nc) in the final "
+    "image help an attacker who gets in. Hardening advice, not a vulnerability.",
     "Build in a separate stage and copy only the artefacts into a slim or distroless final image, or "
     "remove the tools in the same RUN.",
     ["https://github.com/GoogleContainerTools/distroless"],

@@ -184,7 +184,8 @@ def img008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "IMG009",
     "Image carries tools production rarely needs",
     Severity.LOW,
-    "Compilers, debuggers and network tools in a production image help an attacker who gets in "
+    "Shells, package managers, compilers, debuggers and network tools in a production image help an "
+    "attacker who gets in "
     "(hardening advice).",
     "Copy only the artefacts into a slim or distroless image.",
 )

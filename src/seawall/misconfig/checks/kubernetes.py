@@ -716,7 +716,7 @@ def k8s027(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
 
 
 def _service_account_automount(ctx: ScanContext, namespace: str, name: str) -> Any:
-    for other in ctx.objects:
+    for other in ctx.of_kind("ServiceAccount"):
         same = other.kind == "ServiceAccount" and get(other.data, "metadata", "name") == name
         if same and namespace_of(other) in ("", namespace):
             return get(other.data, "automountServiceAccountToken")
@@ -1018,7 +1018,7 @@ def k8s039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
             continue  # NetworkPolicy does not apply to host-network pods
         namespace = namespace_of(obj)
         labels = mapping(pod.metadata.get("labels"))
-        policies = [o for o in ctx.objects if o.kind == "NetworkPolicy"]
+        policies = ctx.of_kind("NetworkPolicy")
         if not any(_policy_selects(p, namespace, labels) for p in policies):
             where = f'namespace "{namespace}"' if namespace else "its namespace"
             yield Hit(f"no NetworkPolicy in {where} selects this workload's pods", pod.path)

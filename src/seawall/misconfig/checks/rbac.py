@@ -144,14 +144,13 @@ class Grant:
 
 def grants(objects: Sequence[ConfigObject]) -> list[Grant]:
     """Every (subject, dangerous permission, role, binding) among ``objects`` (for cluster snapshots too)."""
+    ctx = ScanContext(objects)
     out: list[Grant] = []
-    for role in objects:
-        if role.kind not in ROLE_KINDS:
-            continue
-        who = holders(role, objects)
+    for role in ctx.of_kind(*ROLE_KINDS):
+        who = holders(role, ctx.of_kind(*BINDING_KINDS))
         if not who:
             continue
-        rules = role_rules(role, objects)
+        rules = role_rules(role, ctx.of_kind("ClusterRole"))
         for check_id, permission in _PERMISSIONS.items():
             found = next((p for p in map(permission, rules) if p), "")
             if found:
@@ -171,11 +170,11 @@ def _role_check(
     def evaluate(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
         if obj.kind not in ROLE_KINDS:
             return
-        who = holders(obj, ctx.objects)
+        who = holders(obj, ctx.of_kind(*BINDING_KINDS))
         name = str(get(obj.data, "metadata", "name") or "")
         if name.startswith("system:") and all(h.subject.name.startswith("system:") for h in who):
             return  # built-in roles held only by built-in subjects: reconciled by the API server
-        for rule in role_rules(obj, ctx.objects):
+        for rule in role_rules(obj, ctx.of_kind("ClusterRole")):
             grant = permission(rule)
             if not grant:
                 continue
