@@ -325,20 +325,25 @@ def databases() -> RpmDatabases:
 
 
 def make_ndb_fixture(rpm_binary: str, dest: Path) -> None:
-    """Write the committed NDB fixture with an rpm built with ``--enable-ndb`` (Debian's rpm lacks it).
+    """Write the committed NDB fixtures with an rpm built with ``--enable-ndb`` (Debian's rpm lacks it).
 
-    Run as ``python tests/analyze/rpmfixtures.py ndb RPM_BINARY tests/analyze/data/rpm-ndb``.
+    ``Packages.db`` holds the test packages; ``Packages-erased.db`` is the same database after
+    ``rpm -e`` of two packages and a reinstall of one (free slots, a moved blob). Run as
+    ``python tests/analyze/rpmfixtures.py ndb RPM_BINARY tests/analyze/data/rpm-ndb``.
     """
     work = TEST_CACHE / "rpmdb-ndb-build"
     shutil.rmtree(work, ignore_errors=True)
     rpms = build_rpms(work)
-    install_justdb(work / "db", rpms, make_signing_key(work), rpm=rpm_binary, backend="ndb")
+    db = work / "db"
+    install_justdb(db, rpms, make_signing_key(work), rpm=rpm_binary, backend="ndb")
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(work / "db" / "Packages.db", dest / "Packages.db")
-    listing = run(
-        rpm_binary, "-qa", "--dbpath", work / "db", "--define", "_db_backend ndb", "--qf", QUERY_FORMAT
-    )
-    (dest / "ndb.qa.txt").write_text(listing)
+    rpm = (rpm_binary, "--dbpath", db, "--define", "_db_backend ndb")
+    shutil.copyfile(db / "Packages.db", dest / "Packages.db")
+    (dest / "ndb.qa.txt").write_text(run(*rpm, "-qa", "--qf", QUERY_FORMAT))
+    run(*rpm, "-e", "--justdb", "--nodeps", "--noscripts", "zlib-mini", "seawall-doc")
+    run(*rpm, "-i", "--justdb", "--nodeps", "--noscripts", next(r for r in rpms if "seawall-doc" in r.name))
+    shutil.copyfile(db / "Packages.db", dest / "Packages-erased.db")
+    (dest / "ndb-erased.qa.txt").write_text(run(*rpm, "-qa", "--qf", QUERY_FORMAT))
 
 
 if __name__ == "__main__":
