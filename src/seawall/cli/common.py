@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,9 +18,9 @@ from seawall.settings import env_var
 KNOWN_SCANNERS = ("vuln", "misconfig", "secret", "malware", "license")
 
 
-def _opt(*names: str, help: str, **kw: object) -> typer.models.OptionInfo:
-    option: typer.models.OptionInfo = typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)  # type: ignore[arg-type]
-    return option
+def _opt(*names: str, help: str, **kw: Any) -> Any:
+    """A typer option whose environment variable is ``SEAWALL_<FLAG>``."""
+    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
 
 
 FormatOpt = Annotated[
