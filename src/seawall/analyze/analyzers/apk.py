@@ -21,8 +21,8 @@ APK_DB_PATHS = frozenset({"lib/apk/db/installed", "usr/lib/apk/db/installed"})
 MAX_PACKAGES = 200_000
 MAX_WARNINGS = 10
 _CONSTRAINT = re.compile(r"[<>=~]")
-# apk versions: digits and dots, optional letter, suffixes (_alpha, _rc2, _p1 ...), optional -rN.
-_VERSION = re.compile(r"^\d+(\.\d+)*[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)\d*)*(-r\d+)?$")
+# Any non-blank token is kept as a version (the comparator orders odd ones); a space means a broken line.
+_VERSION = re.compile(r"^\S+$")
 
 
 class ApkAnalyzer(Analyzer):
