@@ -164,9 +164,13 @@ def test_hostile_lockfiles_warn() -> None:
 
 
 def test_alias_bomb_in_pnpm_lock_is_refused() -> None:
-    text = "lockfileVersion: '9.0'\npackages:\n  a: &a {x: [1, 2, 3]}\n  b: [" + "*a, " * 2000 + "*a]\n"
-    facts = PnpmLockAnalyzer().analyze("pnpm-lock.yaml", text.encode())
-    assert facts is not None and facts.warnings and "alias" in facts.warnings[0]
+    # "Billion laughs": 9 levels of 10 aliases each expand to 10**9 nodes.
+    lines = ["lockfileVersion: '9.0'", "packages:", "  l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        lines.append(f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]")
+    facts = PnpmLockAnalyzer().analyze("pnpm-lock.yaml", "\n".join(lines).encode())
+    assert facts is not None and facts.warnings and not facts.applications
+    assert "alias" in facts.warnings[0]
 
 
 def test_yarn_and_lock_in_one_walk(tmp_path: Path, node_locks: Path) -> None:
