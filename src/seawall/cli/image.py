@@ -34,9 +34,10 @@ from seawall.report.document import report_from_inventory
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``image`` and ``rootfs`` to the application."""
+    """Add ``image``, ``rootfs`` and ``fs`` to the application."""
     app.command("image")(image)
     app.command("rootfs")(rootfs)
+    app.command("fs")(fs)
 
 
 def image(
@@ -142,6 +143,38 @@ def rootfs(
         g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
     )
     inventory = scan_directory(_existing_dir(str(path)), "rootfs", options)
+    _finish(ctx, inventory, parse_scanners(scanners), format, output, list_all_pkgs, exit_code)
+
+
+def fs(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Project directory (source tree or checkout).")],
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+    list_all_pkgs: ListAllPkgsOpt = False,
+    scanners: ScannersOpt = "vuln,secret",
+    max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
+    max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
+    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+    severity: vo.SeverityOpt = "",
+    ignore_unfixed: vo.IgnoreUnfixedOpt = False,
+    ignore_status: vo.IgnoreStatusOpt = "",
+    fail_on: vo.FailOnOpt = "",
+    ignorefile: vo.IgnoreFileOpt = None,
+    vex: vo.VexOpt = None,
+    detection_priority: vo.DetectionPriorityOpt = "precise",
+    sort: vo.SortOpt = "severity",
+    db_dir: vo.DBDirOpt = None,
+    skip_db_update: vo.SkipDBUpdateOpt = False,
+    offline: vo.OfflineOpt = False,
+    db_max_age: vo.DBMaxAgeOpt = 24.0,
+) -> None:
+    """Scan a project directory: lockfiles and installed packages (node_modules, virtualenvs, vendor)."""
+    g = ctx.obj
+    options = analysis_options(
+        g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
+    )
+    inventory = scan_directory(_existing_dir(str(path)), "fs", options)
     _finish(ctx, inventory, parse_scanners(scanners), format, output, list_all_pkgs, exit_code)
 
 
