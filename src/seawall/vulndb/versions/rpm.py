@@ -14,80 +14,49 @@ ends the string, as in C.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from seawall.vulndb.versions._common import CACHE_SIZE, MAX_VERSION_LENGTH, cmp_str
-
-
-def _isalnum(c: str) -> bool:
-    return ("0" <= c <= "9") or ("a" <= c <= "z") or ("A" <= c <= "Z")
 
 
 def _isdigit(c: str) -> bool:
     return "0" <= c <= "9"
 
 
-def _isalpha(c: str) -> bool:
-    return ("a" <= c <= "z") or ("A" <= c <= "Z")
+_TOKEN = re.compile(r"~|\^|[0-9]+|[A-Za-z]+")
+
+# rpmvercmp is a lexicographic order on its tokens once each gets a rank:
+# '~' < end of string < '^' < letter run < digit run (letters by bytes, digits by value).
+_TILDE: tuple[int, str] = (0, "")
+_END: tuple[int, str] = (1, "")
+_CARET: tuple[int, str] = (2, "")
+VercmpKey = tuple[tuple[int, str], ...]
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def vercmp_key(text: str) -> VercmpKey:
+    """A tuple whose natural order is ``rpmvercmp``'s order (everything else is a separator)."""
+    out: list[tuple[int, str]] = []
+    for tok in _TOKEN.findall(text.split("\0", 1)[0]):
+        if tok == "~":
+            out.append(_TILDE)
+        elif tok == "^":
+            out.append(_CARET)
+        elif tok[0].isdigit():
+            digits = tok.lstrip("0")
+            # Longer (zero-stripped) numbers are larger; equal lengths compare as strings, as rpm does.
+            out.append((4, f"{len(digits):08d}{digits}"))
+        else:
+            out.append((3, tok))
+    out.append(_END)
+    return tuple(out)
 
 
 def rpmvercmp(a: str, b: str) -> int:
     """rpm's segment comparison of two version (or release) strings: -1, 0 or 1."""
-    a = a.split("\0", 1)[0]
-    b = b.split("\0", 1)[0]
-    if a == b:
-        return 0
-    i = j = 0
-    na, nb = len(a), len(b)
-    while i < na or j < nb:
-        while i < na and not _isalnum(a[i]) and a[i] not in "~^":
-            i += 1
-        while j < nb and not _isalnum(b[j]) and b[j] not in "~^":
-            j += 1
-        ca = a[i] if i < na else ""
-        cb = b[j] if j < nb else ""
-        if ca == "~" or cb == "~":
-            if ca != "~":
-                return 1
-            if cb != "~":
-                return -1
-            i += 1
-            j += 1
-            continue
-        if ca == "^" or cb == "^":
-            if not ca:
-                return -1
-            if not cb:
-                return 1
-            if ca != "^":
-                return 1
-            if cb != "^":
-                return -1
-            i += 1
-            j += 1
-            continue
-        if not (ca and cb):
-            break
-        si, sj = i, j
-        isnum = _isdigit(ca)
-        test = _isdigit if isnum else _isalpha
-        while i < na and test(a[i]):
-            i += 1
-        while j < nb and test(b[j]):
-            j += 1
-        if sj == j:
-            # b has a run of the other kind here: numbers beat letters.
-            return 1 if isnum else -1
-        x, y = a[si:i], b[sj:j]
-        if isnum:
-            x, y = x.lstrip("0"), y.lstrip("0")
-            if len(x) != len(y):
-                return 1 if len(x) > len(y) else -1
-        if x != y:
-            return 1 if x > y else -1
-    if i >= na and j >= nb:
-        return 0
-    return 1 if i < na else -1
+    ka, kb = vercmp_key(a), vercmp_key(b)
+    return (ka > kb) - (ka < kb)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -115,10 +84,10 @@ def split_evr(evr: str) -> tuple[str, str, str]:
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _compare_evr(a: str, b: str) -> int:
-    ea, va, ra = split_evr(a)
-    eb, vb, rb = split_evr(b)
-    return rpmvercmp(ea, eb) or rpmvercmp(va, vb) or rpmvercmp(ra, rb)
+def evr_key(evr: str) -> tuple[VercmpKey, VercmpKey, VercmpKey]:
+    """Sort key of an ``[epoch:]version[-release]`` string."""
+    epoch, version, release = split_evr(evr)
+    return vercmp_key(epoch), vercmp_key(version), vercmp_key(release)
 
 
 class RpmComparator:
@@ -133,7 +102,8 @@ class RpmComparator:
             if a_ok != b_ok:
                 return 1 if a_ok else -1
             return cmp_str(a, b)
-        return _compare_evr(a, b)
+        ka, kb = evr_key(a), evr_key(b)
+        return (ka > kb) - (ka < kb)
 
     def valid(self, v: str) -> bool:
         """Every string up to 1024 characters without NUL is a version rpm can compare."""
