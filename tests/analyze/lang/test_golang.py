@@ -8,6 +8,7 @@ replaced dependency, an ``-ldflags -X`` version, stripped and with its section h
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -285,6 +286,23 @@ def test_non_go_and_broken_executables(go_binaries: GoBinaries) -> None:
     facts = analyzer.analyze("bad", bytes(blob))
     assert facts is not None and not facts.applications
     assert "implausibly long" in facts.warnings[0]
+
+
+def test_implausible_header_counts_and_random_corruption(go_binaries: GoBinaries) -> None:
+    data = go_binaries.stripped.read_bytes()
+    huge = bytearray(data)
+    struct.pack_into("<H", huge, 0x38, 0xFFFF)  # e_phnum: parsing 65535 headers would take seconds
+    facts = GoBinaryAnalyzer().analyze("hello", bytes(huge))
+    assert facts is not None and "implausible" in facts.warnings[0]
+    rng = random.Random(20261129)
+    for _ in range(60):  # corrupted headers give a warning or nothing, never an exception
+        d = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            d[rng.choice([rng.randrange(64), rng.randrange(4096), rng.randrange(len(d) - 4096, len(d))])] = (
+                rng.randrange(256)
+            )
+        facts = GoBinaryAnalyzer().analyze("hello", bytes(d))
+        assert facts is None or facts.applications or facts.warnings
 
 
 def test_claims_only_executables() -> None:

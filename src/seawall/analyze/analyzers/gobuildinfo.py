@@ -99,10 +99,10 @@ def read_build_info(data: bytes) -> BuildInfo | None:
     if not data.startswith(b"\x7fELF") or MAGIC not in data:
         return None
     try:
-        elf = ELFFile(io.BytesIO(data))
+        elf = open_elf(data)
         segments = _load_segments(elf)
         region = _data_region(elf, segments, len(data))
-    except (ELFError, struct.error, ValueError, KeyError, AttributeError, TypeError) as exc:
+    except ELF_ERRORS as exc:
         raise BuildInfoError(f"malformed ELF headers: {exc}") from exc
     if region is None:
         return None
@@ -127,6 +127,31 @@ def read_build_info(data: bytes) -> BuildInfo | None:
     if not version:
         return None
     return _build_info(_text(version), _strip_sentinels(modinfo))
+
+
+# pyelftools reports malformed headers through these (OverflowError: seeks to absurd offsets).
+ELF_ERRORS = (
+    ELFError,
+    struct.error,
+    ValueError,
+    KeyError,
+    AttributeError,
+    TypeError,
+    OverflowError,
+    IndexError,
+)
+# Real executables have a dozen program headers and well under a hundred sections; hostile counts up
+# to 65535 would make pyelftools parse each header (seconds of work for nothing).
+MAX_SEGMENTS = 256
+MAX_SECTIONS = 2048
+
+
+def open_elf(data: bytes) -> ELFFile:
+    """Open an in-memory ELF file, refusing implausible header counts before anything iterates them."""
+    elf = ELFFile(io.BytesIO(data))
+    if elf["e_phnum"] > MAX_SEGMENTS or elf["e_shnum"] > MAX_SECTIONS:
+        raise ValueError(f"{elf['e_phnum']} program headers, {elf['e_shnum']} sections: implausible")
+    return elf
 
 
 @dataclass(frozen=True, slots=True)

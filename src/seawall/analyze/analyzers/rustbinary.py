@@ -7,17 +7,15 @@ dependencies are not linked into the binary), with their runtime dependencies as
 
 from __future__ import annotations
 
-import io
 import logging
 import zlib
 from typing import Any
 
 import orjson
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
 from seawall.analyze.analyzer import Analyzer, is_executable
+from seawall.analyze.analyzers.gobuildinfo import ELF_ERRORS, open_elf
 from seawall.model import Application, FileFacts, Package
 
 log = logging.getLogger(__name__)
@@ -37,12 +35,12 @@ def read_dep_section(data: bytes) -> bytes | None:
     if not data.startswith(b"\x7fELF") or SECTION not in data:
         return None
     try:
-        elf = ELFFile(io.BytesIO(data))
+        elf = open_elf(data)
         section = elf.get_section_by_name(SECTION.decode())
         if section is None:
             return None
         offset, size = section["sh_offset"], section["sh_size"]
-    except (ELFError, ValueError, KeyError, AttributeError, TypeError) as exc:
+    except ELF_ERRORS as exc:
         raise RustAuditError(f"malformed ELF headers: {exc}") from exc
     if size > MAX_COMPRESSED:
         raise RustAuditError(f".dep-v0 section of {size} bytes is over the {MAX_COMPRESSED}-byte limit")
