@@ -162,3 +162,29 @@ def test_sigkill_midway_keeps_previous_database_and_resumes(server: FeedServer, 
     assert go_requests and go_requests[0].get("range", "").startswith("bytes="), "the download resumed"
     assert _counts(db_dir)["advisories"] == before["advisories"] - 5
     assert not list(db_dir.glob(".seawall-vuln.db.tmp-*"))
+
+
+def test_scan_updates_a_stale_database(
+    server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seawall.vulndb.ensure import DBSettings, ensure_database
+
+    monkeypatch.setenv("SEAWALL_OSV_URL", f"{server.url}/osv")
+    monkeypatch.setenv("SEAWALL_ECOSYSTEMS", "Go")
+    monkeypatch.setenv("SEAWALL_SOURCE", "osv")
+    db_dir = tmp_path / "db"
+    # No database yet: the scan fetches one.
+    db = ensure_database(DBSettings(db_dir), tmp_path / "cache")
+    assert not db.is_demo and db.counts()["advisories"] == len(list(GOVULNDB.glob("GO-*.json")))
+    db.close()
+    # Fresh enough: no request at all; --db-max-age 0: a conditional request.
+    server.log.clear()
+    ensure_database(DBSettings(db_dir), tmp_path / "cache").close()
+    assert server.log == []
+    ensure_database(DBSettings(db_dir, max_age_hours=0), tmp_path / "cache").close()
+    assert [r.get("if-none-match") is not None for r in server.log] == [True]
+    # The server is gone: the scan goes on with the database it has.
+    server.stop()
+    db = ensure_database(DBSettings(db_dir, max_age_hours=0), tmp_path / "cache")
+    assert not db.is_demo
+    db.close()

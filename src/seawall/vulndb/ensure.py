@@ -70,7 +70,7 @@ def ensure_database(settings: DBSettings, cache_dir: Path) -> store.VulnDB:
     try:
         if db is not None:
             db.close()
-        update(settings.db_dir, UpdateConfig())
+        update(settings.db_dir, UpdateConfig.from_env())
         return store.open_db(path)
     except VulnDBError as exc:
         if path.is_file():

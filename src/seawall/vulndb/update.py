@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,26 @@ class UpdateConfig:
     epss_url: str = DEFAULT_EPSS_URL
     timeout: float = 60.0
     headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> UpdateConfig:
+        """The configuration ``seawall db update`` would get from ``SEAWALL_*`` variables (auto-updates)."""
+        env = os.environ
+
+        def split(name: str) -> tuple[str, ...] | None:
+            value = env.get(name, "")
+            return tuple(s.strip() for s in value.split(",") if s.strip()) or None
+
+        kw: dict[str, Any] = {}
+        for key in ("osv_url", "debian_url", "alpine_url", "nvd_url", "kev_url", "epss_url"):
+            value = env.get("SEAWALL_" + key.upper())
+            if value:
+                kw[key] = value
+        for key, name in (("sources", "SEAWALL_SOURCE"), ("ecosystems", "SEAWALL_ECOSYSTEMS")):
+            items = split(name)
+            if items:
+                kw[key] = items
+        return cls(**kw)
 
     def feeds(self) -> list[Feed]:
         """The feeds the selected sources expand to."""
