@@ -8,6 +8,7 @@ oracle is independent of the archive contents the analyzer reads.
 from __future__ import annotations
 
 import io
+import random
 import shutil
 import struct
 import subprocess
@@ -332,6 +333,18 @@ def test_member_count_limit_on_a_zip64_archive() -> None:
     struct.pack_into("<HH", data, eocd + 8, 0xFFFF, 0xFFFF)  # "see the zip64 record", which is absent
     facts = JarAnalyzer().analyze("a.jar", bytes(data))
     assert facts is None or not any("zip entries" in w for w in facts.warnings)
+
+
+def test_random_corruption_gives_warnings_not_exceptions(java_data: JavaData) -> None:
+    data = java_data.war.read_bytes()
+    directory = data.find(b"PK\x01\x02")  # corrupt mostly the central directory, where offsets live
+    rng = random.Random(20261129)
+    for _ in range(80):
+        d = bytearray(data)
+        for _ in range(rng.randint(1, 10)):
+            d[rng.choice([rng.randrange(directory, len(d)), rng.randrange(len(d))])] = rng.randrange(256)
+        facts = JarAnalyzer().analyze("x.war", bytes(d))
+        assert facts is None or facts.applications or facts.warnings
 
 
 def test_nested_broken_archive_does_not_stop_the_rest(java_data: JavaData) -> None:

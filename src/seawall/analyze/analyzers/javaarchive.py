@@ -27,6 +27,20 @@ ZIP64_LOCATOR_SIG = b"PK\x06\x07"
 ZIP64_EOCD_SIG = b"PK\x06\x06"
 CD_ENTRY_MIN = 46
 
+# What zipfile raises on malformed archives and members (bad offsets seek before the start: ValueError;
+# unknown methods or versions: NotImplementedError; encrypted members: RuntimeError).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+    struct.error,
+)
 _SEPARATOR = re.compile(r"[=:]|\s+")
 _FILE_NAME = re.compile(r"^([a-zA-Z0-9._-]*[^-*])-(\d\S*(?:-SNAPSHOT)?)\.(?:jar|war|ear|par)$", re.IGNORECASE)
 
@@ -93,7 +107,7 @@ def _inspect(data: bytes, path: str, depth: int, budget: _Budget) -> list[Artifa
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+    except ZIP_ERRORS as exc:
         budget.warnings.append(f"{path}: unreadable zip archive ({exc}), skipped")
         return []
     found: list[Artifact] = []
@@ -114,14 +128,7 @@ def _inspect(data: bytes, path: str, depth: int, budget: _Budget) -> list[Artifa
                     manifest = parse_manifest(_small(zf, info, budget))
                 elif lower.endswith(ARCHIVE_SUFFIXES) and not info.is_dir():
                     found.extend(_nested(zf, info, f"{path}/{name}", depth, budget))
-            except (
-                zipfile.BadZipFile,
-                zlib.error,
-                EOFError,
-                OSError,
-                RuntimeError,
-                NotImplementedError,
-            ) as exc:
+            except ZIP_ERRORS as exc:
                 budget.warnings.append(f"{path}/{name}: unreadable zip member ({exc}), skipped")
     own = _own_identity(path, pom_props, manifest)
     return pom_props + ([own] if own is not None else []) + found
