@@ -179,6 +179,20 @@ def fs(
 
 
 SBOM_FORMATS = ("cyclonedx", "spdx-json")
+MAX_WARNINGS_SHOWN = 10
+
+
+def _log_warnings(warnings: tuple[str, ...]) -> None:
+    """Show what the analyzers skipped or could not read (damaged databases, oversized files)."""
+    import logging
+
+    log = logging.getLogger("seawall")
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
+        log.warning("%s", warning)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        log.warning("... and %d more warnings (--debug lists them)", len(warnings) - MAX_WARNINGS_SHOWN)
+        for warning in warnings[MAX_WARNINGS_SHOWN:]:
+            log.debug("%s", warning)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -209,10 +223,7 @@ def _finish(
     if fmt in SBOM_FORMATS and not _given(ctx, "scanners"):
         scanners = ()  # as Trivy: an SBOM format means inventory only, unless scanners are asked for
     found = run_scanners(ScanRequest(inventory, report, scanners, ctx.obj, dict(ctx.params)))
-    for warning in inventory.warnings[:20]:
-        import logging
-
-        logging.getLogger("seawall").debug("%s", warning)
+    _log_warnings(inventory.warnings)
     write_report(report, fmt, output, list_all_pkgs or fmt in ("cyclonedx", "spdx-json"))
     if found and exit_code:
         raise typer.Exit(exit_code)

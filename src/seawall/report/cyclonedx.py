@@ -130,8 +130,8 @@ def build(report: Report) -> dict[str, Any]:
         pending: list[tuple[str, Package]] = []
         for p in result.packages:
             ref = unique(p.purl or f"{result.type}:{p.name}@{p.full_version}")
-            by_id.setdefault(f"{p.name}@{p.version}", ref)
-            by_id.setdefault(p.name, ref)
+            for key in (f"{p.name}@{p.full_version}", f"{p.name}@{p.version}", p.name):
+                by_id.setdefault(key, ref)
             components.append(_component(p, result.type, ref))
             parent_children.append(ref)
             pending.append((ref, p))
