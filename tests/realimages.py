@@ -133,3 +133,32 @@ def extend(base: BuiltImage, name: str, populate: object, created_by: str) -> Bu
         _export(image)
         (root / "done").write_text("ok")
     return image
+
+
+BIG_PACKAGES = "python3,python3-pip,perl,git,curl,ca-certificates,binutils,openssh-client"
+
+
+def big() -> BuiltImage:
+    """A ~300 MB three-layer Debian image: minbase, then tools and libraries, then their /usr/share.
+
+    The extra layers come from a real mmdebstrap root with more packages, unpacked over the base in
+    two steps, so each layer holds what a build step would have added (umoci computes the diffs).
+    """
+    base = minbase()
+    full = TEST_CACHE / f"bigroot-v{BUILD_VERSION}.tar"
+    with locked("bigroot"):
+        if not full.exists():
+            tmp = full.with_suffix(".tmp.tar")
+            run("mmdebstrap", "--quiet", "--variant=minbase", f"--include={BIG_PACKAGES}", "bookworm", tmp)
+            tmp.rename(full)
+
+    def add_programs(root: Path) -> None:
+        subprocess.run(
+            ["tar", "-xf", str(full), "-C", str(root), "--exclude=./usr/share", "--exclude=./dev"], check=True
+        )
+
+    def add_share(root: Path) -> None:
+        subprocess.run(["tar", "-xf", str(full), "-C", str(root), "./usr/share"], check=True)
+
+    step1 = extend(base, "big1", add_programs, f"apt-get install {BIG_PACKAGES.replace(',', ' ')}")
+    return extend(step1, "big2", add_share, "apt-get install (documentation and data)")

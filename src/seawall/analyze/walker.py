@@ -152,7 +152,7 @@ def run_analyzers(
     cap = min(limits.max_file_read, max(a.max_size for a in wanted))
     if size > cap:
         msg = f"{path}: {size} bytes is over the {cap}-byte read limit, skipped"
-        log.warning("%s: %s", label[:71], msg)
+        log.debug("%s: %s", label[:71], msg)
         return FileFacts(path=path, warnings=(msg,))
     data = read()
     merged: FileFacts | None = None
@@ -164,7 +164,7 @@ def run_analyzers(
         except SeawallError:
             raise
         except Exception as exc:  # an analyzer bug or hostile content must not stop the scan
-            log.warning("%s analyzer failed on %s: %s", analyzer.name, path, exc)
+            log.debug("%s analyzer failed on %s: %s", analyzer.name, path, exc)
             facts = FileFacts(path=path, warnings=(f"{analyzer.name}: {type(exc).__name__}: {exc}",))
         if facts is not None:
             merged = facts if merged is None else combine_facts(merged, facts)

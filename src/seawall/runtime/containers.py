@@ -25,6 +25,8 @@ _CGROUP_ID = re.compile(
     r"(?:libpod-|docker-|cri-containerd-|crio-|/docker/|/)([0-9a-f]{64})(?:\.scope)?(?:/|$)"
 )
 DEFAULT_SOCKETS = ("/run/podman/podman.sock", "/var/run/docker.sock")
+CGROUP2_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
+EXEC_TYPES = frozenset({"execve", "execveat"})
 MISS_TTL = 5.0
 MAX_CACHE = 4096
 
@@ -91,7 +93,54 @@ def metadata_fields(inspect: dict[str, Any]) -> dict[str, Any]:
         if "io.kubernetes.pod.namespace" in labels:
             out["k8s.ns.name"] = labels["io.kubernetes.pod.namespace"]
         out["k8s.pod.labels_map"] = labels
+    upper = _dig_str(inspect, "GraphDriver", "Data", "UpperDir")
+    merged = _dig_str(inspect, "GraphDriver", "Data", "MergedDir")
+    if upper and merged:
+        out["_layers"] = (upper, merged)
     return out
+
+
+def resolve_in_root(root: str, path: str, max_links: int = 40) -> str | None:
+    """Resolve symlinks in ``path`` as the container sees it (absolute links stay inside ``root``)."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    done: list[str] = []
+    links = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        candidate = os.path.join(root, *done, part)
+        if os.path.islink(candidate):
+            links += 1
+            if links > max_links:
+                return None
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                done = []
+            parts = [p for p in target.split("/") if p and p != "."] + parts
+            continue
+        done.append(part)
+    return "/" + "/".join(done)
+
+
+def exe_in_upper_layer(layers: tuple[str, str], exe: str) -> bool:
+    """Falco's ``proc.is_exe_upper_layer``: the executable was written in the container's own layer."""
+    upper, merged = layers
+    real = resolve_in_root(merged, exe)
+    if real is None or real == "/":
+        return False
+    candidate = upper + real
+    return os.path.lexists(candidate) and not os.path.isdir(candidate)
+
+
+def _dig_str(obj: Any, *keys: str) -> str | None:
+    for k in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(k)
+    return obj if isinstance(obj, str) else None
 
 
 class ContainerResolver:
@@ -107,7 +156,36 @@ class ContainerResolver:
             )
         self._meta: dict[str, dict[str, Any]] = {}
         self._misses: dict[str, float] = {}
+        self._incomplete: dict[str, tuple[float, int]] = {}
         self._pid_cid: dict[int, str | None] = {}
+        self._cgroup_ids: dict[int, str] = {}
+        self._cgroup_scan = 0.0
+
+    def _scan_cgroups(self) -> None:
+        """Map cgroup v2 directory inodes (bpftrace's ``cgroup``) to container ids."""
+        self._cgroup_scan = time.monotonic()
+        found: dict[int, str] = {}
+        for root in CGROUP2_ROOTS:
+            if not root.is_dir():
+                continue
+            for dirpath, dirnames, _ in os.walk(root):
+                if dirpath.count("/") - str(root).count("/") >= 4:
+                    dirnames.clear()
+                cid = container_id_from_cgroup(dirpath)
+                if cid is not None:
+                    try:
+                        found[os.stat(dirpath).st_ino] = cid
+                    except OSError:
+                        continue
+        self._cgroup_ids = found
+
+    def container_of_cgroup_id(self, cgroup_id: int) -> str | None:
+        """The container whose cgroup directory has inode ``cgroup_id`` (rescans at most once a second)."""
+        cid = self._cgroup_ids.get(cgroup_id)
+        if cid is None and time.monotonic() - self._cgroup_scan > 1.0:
+            self._scan_cgroups()
+            cid = self._cgroup_ids.get(cgroup_id)
+        return cid
 
     def container_of_pid(self, pid: int) -> str | None:
         """The full container id of ``pid``, or None for a host process (cached per pid)."""
@@ -131,35 +209,64 @@ class ContainerResolver:
         """Container fields for ``cid`` from the API (cached; misses retried after a TTL)."""
         meta = self._meta.get(cid)
         if meta is not None:
+            retry = self._incomplete.get(cid)
+            if retry is None or time.monotonic() < retry[0]:
+                return meta
+            # Inspected while still being created: the overlay dirs appear once it runs.
+            self._incomplete[cid] = (
+                (time.monotonic() + 0.5, retry[1] - 1) if retry[1] > 1 else (float("inf"), 0)
+            )
+            fresh = self._fetch(cid)
+            if fresh is not None:
+                self._meta[cid] = fresh
+                if "_layers" in fresh:
+                    del self._incomplete[cid]
+                return fresh
             return meta
         base: dict[str, Any] = {"container.id": cid[:12], "container.full_id": cid}
         if self._client is None or time.monotonic() - self._misses.get(cid, -MISS_TTL) < MISS_TTL:
             return base
+        meta = self._fetch(cid)
+        if meta is None:
+            self._misses[cid] = time.monotonic()
+            return base
+        if len(self._meta) > MAX_CACHE:
+            self._meta.clear()
+            self._incomplete.clear()
+        self._meta[cid] = meta
+        if "_layers" not in meta:
+            self._incomplete[cid] = (time.monotonic() + 0.5, 10)
+        return meta
+
+    def _fetch(self, cid: str) -> dict[str, Any] | None:
+        if self._client is None:
+            return None
         try:
             resp = self._client.get(f"/v1.41/containers/{cid}/json")
             if resp.status_code == 200:
-                meta = metadata_fields(resp.json())
-                if len(self._meta) > MAX_CACHE:
-                    self._meta.clear()
-                self._meta[cid] = meta
-                return meta
+                return metadata_fields(resp.json())
         except (httpx.HTTPError, ValueError) as exc:
             log.debug("container API: %s", exc)
-        self._misses[cid] = time.monotonic()
-        return base
+        return None
 
     def enrich(self, event: Event) -> None:
         """Add container fields to ``event`` (``container.id=host`` for host processes)."""
         cid = event.get("container.full_id")
         if cid is None:
-            cgroup_path = event.get("_cgroup_path")
-            if isinstance(cgroup_path, str):
-                cid = container_id_from_cgroup(cgroup_path)
-            else:
+            cgroup_id = event.pop("_cgroup_id", None)
+            if isinstance(cgroup_id, int) and cgroup_id > 1:
+                cid = self.container_of_cgroup_id(cgroup_id)
+            if cid is None:
                 pid = event.get("proc.pid")
                 cid = self.container_of_pid(pid) if isinstance(pid, int) else None
         if cid is None:
             event.setdefault("container.id", "host")
             event.setdefault("container.name", "host")
             return
-        event.update(self.metadata(cid))
+        meta = self.metadata(cid)
+        event.update(meta)
+        layers = event.pop("_layers", None)
+        if layers is not None and event.get("evt.type") in EXEC_TYPES:
+            exe = event.get("proc.exepath")
+            if isinstance(exe, str) and exe.startswith("/"):
+                event["proc.is_exe_upper_layer"] = exe_in_upper_layer(layers, exe)

@@ -249,7 +249,7 @@ class VulnDB:
             cur.execute(
                 "INSERT OR REPLACE INTO advisories(id, source, modified, withdrawn, record) "
                 "VALUES (?,?,?,?,?)",
-                (rid, source, str(rec.get("modified", "")), str(rec.get("withdrawn", "")), orjson.dumps(rec)),
+                (rid, source, str(rec.get("modified", "")), str(rec.get("withdrawn", "")), _record_blob(rec)),
             )
             rows = []
             for entry in rec.get("affected", ()):
@@ -291,6 +291,20 @@ class VulnDB:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _record_blob(rec: Mapping[str, Any]) -> bytes:
+    """The stored advisory record: ``affected[].versions`` lists live in the affected table only.
+
+    pypa records enumerate hundreds of versions per package; keeping them out of the record blob makes
+    loading an advisory for a finding's texts several times cheaper.
+    """
+    slim = dict(rec)
+    slim["affected"] = [
+        {k: v for k, v in e.items() if k != "versions"} if isinstance(e, dict) else e
+        for e in rec.get("affected", ())
+    ]
+    return orjson.dumps(slim)
 
 
 def db_path(db_dir: Path) -> Path:

@@ -395,10 +395,12 @@ POM = b"""<?xml version="1.0" encoding="UTF-8"?>
   <modelVersion>4.0.0</modelVersion>
   <parent><groupId>com.example</groupId><artifactId>parent</artifactId><version>2.0.0</version></parent>
   <artifactId>service</artifactId>
+  <licenses><license><name>Apache-2.0</name></license><license><name>${extra.license}</name></license></licenses>
   <properties>
     <jackson.version>2.14.1</jackson.version>
     <log4j.version>${log4j.major}.19.0</log4j.version>
     <log4j.major>2</log4j.major>
+    <extra.license>MIT</extra.license>
   </properties>
   <dependencyManagement><dependencies>
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>1.7.32</version></dependency>
@@ -431,6 +433,7 @@ def test_pom_properties_management_and_scopes() -> None:
         "com.example:sibling": ("2.0.0", False),
     }  # from-bom has no version in this file (a BOM or parent would give it): left out
     assert "junit:junit@4.13.2" not in pkgs["com.example:service"].depends_on
+    assert pkgs["com.example:service"].licenses == ("Apache-2.0", "MIT")
     assert pkgs["org.slf4j:slf4j-api"].purl == "pkg:maven/org.slf4j/slf4j-api@1.7.32"
 
 

@@ -49,7 +49,7 @@ class GoBinaryAnalyzer(Analyzer):
     """Go executables: the embedded module list, the main module and the toolchain version."""
 
     name = "gobinary"
-    version = 1
+    version = 2
     max_size = 256 * 1024 * 1024
 
     def claims(self, path: str, mode: int, size: int) -> bool:

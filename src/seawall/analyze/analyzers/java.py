@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from packageurl import PackageURL
 
@@ -44,7 +45,7 @@ class JarAnalyzer(Analyzer):
     """JAR, WAR, EAR and PAR archives, including archives nested inside them."""
 
     name = "jar"
-    version = 1
+    version = 2
     suffixes = ARCHIVE_SUFFIXES
     max_size = 256 * 1024 * 1024
 
@@ -107,7 +108,7 @@ class PomAnalyzer(Analyzer):
     """``pom.xml`` with versions written in the file (properties resolved in the file; no parent or BOM)."""
 
     name = "pom"
-    version = 1
+    version = 2
     basenames = frozenset({"pom.xml"})
     max_size = 8 * 1024 * 1024
     targets = frozenset({"fs"})
@@ -171,7 +172,11 @@ def parse_pom(data: bytes, path: str) -> tuple[Package, ...]:
         packages.append(maven_package(g, a, v, path, dev=scope == "test"))
     if group and artifact and "${" not in version:
         depends = tuple(sorted(p.id for p in packages if not p.dev))
-        packages.append(maven_package(group, artifact, version, path, depends_on=depends))
+        root_pkg = maven_package(group, artifact, version, path, depends_on=depends)
+        licenses = tuple(
+            name for lic in _child(root, "licenses") or () if (name := _resolve(_text(lic, "name"), props))
+        )
+        packages.append(replace(root_pkg, licenses=licenses))
     return tuple(sorted(packages, key=lambda p: (p.name, p.version)))
 
 
