@@ -62,7 +62,7 @@ class GoBinaryAnalyzer(Analyzer):
             info = read_build_info(data)
         except BuildInfoError as exc:
             msg = f"{path}: unreadable Go build information: {exc}"
-            log.warning("%s", msg)
+            log.debug("%s", msg)
             return FileFacts(path=path, warnings=(msg,))
         if info is None:
             return None
@@ -159,7 +159,7 @@ class GoModAnalyzer(Analyzer):
             mod = parse_go_mod(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             msg = f"{path}: not a go.mod file: {exc}"
-            log.warning("%s", msg)
+            log.debug("%s", msg)
             return FileFacts(path=path, warnings=(msg,))
         packages = gomod_packages(mod, path)
         if not packages:

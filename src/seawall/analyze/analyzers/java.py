@@ -57,7 +57,7 @@ class JarAnalyzer(Analyzer):
         """Every artifact the archive at ``path`` holds; limits met become warnings."""
         artifacts, warnings = inspect_archive(data, path)
         for w in warnings:
-            log.warning("%s", w)
+            log.debug("%s", w)
         seen: set[tuple[str, str, str]] = set()
         packages: list[Package] = []
         for a in artifacts:
@@ -119,7 +119,7 @@ class PomAnalyzer(Analyzer):
             packages = parse_pom(data, path)
         except ValueError as exc:
             msg = f"{path}: unreadable pom.xml: {exc}"
-            log.warning("%s", msg)
+            log.debug("%s", msg)
             return FileFacts(path=path, warnings=(msg,))
         if not packages:
             return None

@@ -121,7 +121,7 @@ class RustBinaryAnalyzer(Analyzer):
             packages = packages_from_dep_info(decode_dep_info(raw), path)
         except RustAuditError as exc:
             msg = f"{path}: unreadable cargo-auditable data: {exc}"
-            log.warning("%s", msg)
+            log.debug("%s", msg)
             return FileFacts(path=path, warnings=(msg,))
         if not packages:
             return None
