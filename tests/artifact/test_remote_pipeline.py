@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
-from remote_fixtures import PodmanService, Registries, podman_service_fixture, registries_fixture  # noqa: F401
+from remote_fixtures import (  # noqa: F401
+    PASSWORD,
+    USER,
+    PodmanService,
+    Registries,
+    podman_service_fixture,
+    registries_fixture,
+)
 
 from realimages import BuiltImage
 from seawall.analyze.pipeline import scan_image
@@ -71,3 +79,25 @@ def test_daemon_export_inventory_equals_dpkg_query(
     assert dpkg_triples(inventory) == dpkg_truth
     # The export is a temporary file: gone once the image is closed.
     assert not any(p.name.startswith("daemon-") for p in (cache_dir / "tmp").rglob("*"))
+
+
+def test_cli_registry_scan_and_auth_failure(
+    registries: Registries, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from seawall.cli.main import main
+
+    host = registries.basic.host
+    common = ["--cache-dir", str(cache_dir), "image", "--insecure", "--scanners", "", "--username", USER]
+    rc = main([*common, "--password", PASSWORD, "--format", "json", f"{host}/seawall/minbase:docker"])
+    out, _ = capsys.readouterr()
+    assert rc == 0
+    report = json.loads(out)
+    assert report["ArtifactName"] == f"{host}/seawall/minbase:docker"
+    assert report["Metadata"]["RepoDigests"][0].startswith(f"{host}/seawall/minbase@sha256:")
+    assert report["Metadata"]["DiffIDs"] == list(registries.minbase.diff_ids)
+    rc = main([*common, "--password", "wrong", f"{host}/seawall/minbase:docker"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"seawall: error: {host}: authentication failed: wrong username or password"
+    ]
