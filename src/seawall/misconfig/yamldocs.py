@@ -27,49 +27,53 @@ from seawall.yamlsafe import (
 
 try:
     from yaml._yaml import CParser
-except ImportError:  # PyYAML built without LibYAML
-    CParser = None
+
+    HAVE_LIBYAML = True
+except ImportError:  # PyYAML built without LibYAML: fall back to the pure-Python loader
+    HAVE_LIBYAML = False
 
 
-class _CBoundedLoader(
-    yaml.composer.Composer, CParser or object, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
-):  # type: ignore[misc]
-    """yamlsafe's bounded loader with LibYAML's C scanner and parser underneath (about 8x faster).
+if HAVE_LIBYAML:
 
-    The composer stays Python, so every node passes the same alias, depth and expansion limits as
-    :class:`seawall.yamlsafe._BoundedLoader`; only tokenising and parsing move to C.
-    """
+    class _CBoundedLoader(
+        yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
+    ):
+        """yamlsafe's bounded loader with LibYAML's C scanner and parser underneath (about 8x faster).
 
-    def __init__(self, stream: str) -> None:
-        CParser.__init__(self, stream)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        self._aliases = 0
-        self._depth = 0
+        The composer stays Python, so every node passes the same alias, depth and expansion limits as
+        :class:`seawall.yamlsafe._BoundedLoader`; only tokenising and parsing move to C.
+        """
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise YAMLError(f"more than {MAX_ALIASES} YAML aliases (an alias bomb?)")
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise YAMLError(f"YAML nested deeper than {MAX_DEPTH} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            self._aliases = 0
+            self._depth = 0
 
-    def compose_document(self) -> Any:
-        node = super().compose_document()
-        if self._aliases and node is not None:
-            _check_expansion(node)
-        return node
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                self._aliases += 1
+                if self._aliases > MAX_ALIASES:
+                    raise YAMLError(f"more than {MAX_ALIASES} YAML aliases (an alias bomb?)")
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    raise YAMLError(f"YAML nested deeper than {MAX_DEPTH} levels")
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+        def compose_document(self) -> Any:
+            node = super().compose_document()
+            if self._aliases and node is not None:
+                _check_expansion(node)
+            return node
 
 
 def _loader(text: str) -> Any:
-    return _CBoundedLoader(text) if CParser is not None else _BoundedLoader(text)
+    return _CBoundedLoader(text) if HAVE_LIBYAML else _BoundedLoader(text)
 
 
 @dataclass(frozen=True, slots=True)

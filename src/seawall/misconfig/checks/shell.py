@@ -21,10 +21,8 @@ class Command:
     piped_from: bool  # this command reads the previous command's output through ``|``
     raw: tuple[str, ...]  # words as written, wrappers included
     assignments: tuple[tuple[str, str], ...] = ()  # ``NAME=value`` prefixes (environment of this command)
-
-    @property
-    def name(self) -> str:
-        return self.words[0].rsplit("/", 1)[-1] if self.words else ""
+    name: str = ""  # the program's base name (``/usr/bin/apt-get`` -> ``apt-get``)
+    arguments: tuple[str, ...] = ()  # words after the name that are not flags
 
     def has(self, *flags: str) -> bool:
         """True if any word equals one of ``flags`` (or is a short-flag cluster containing it)."""
@@ -38,7 +36,7 @@ class Command:
 
     def args(self) -> list[str]:
         """Words after the command name that are not flags."""
-        return [w for w in self.words[1:] if not w.startswith("-")]
+        return list(self.arguments)
 
 
 def _short_cluster(word: str, letter: str) -> bool:
@@ -68,7 +66,9 @@ def commands(script: str) -> list[Command]:
                 words = words[1:]
         words = [w for w in words if w not in (")", "}")]
         if words or assigned:
-            out.append(Command(tuple(words), piped, raw, tuple(assigned)))
+            name = words[0].rsplit("/", 1)[-1] if words else ""
+            arguments = tuple(w for w in words[1:] if not w.startswith("-"))
+            out.append(Command(tuple(words), piped, raw, tuple(assigned), name, arguments))
         piped = bool(m and m.group(0) == "|")
         if m:
             pos = m.end()
