@@ -110,3 +110,16 @@ def test_not_a_database(tmp_path: Path) -> None:
     bad.write_bytes(b"hello")
     with pytest.raises(VulnDBError, match="not a Seawall"):
         store.open_db(bad)
+
+
+def test_db_import_of_osv_files_and_status_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db_dir = tmp_path / "db"
+    assert main(["-q", "db", "import", str(PYPA / "requests"), str(TRIVY_OSV / "PYSEC-2018-27.json"),
+                 "--db-dir", str(db_dir)]) == 0  # fmt: skip
+    n = len(list((PYPA / "requests").glob("*.yaml")))
+    capsys.readouterr()
+    assert main(["db", "status", "--db-dir", str(db_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"advisories {n + 1}" in out or f"advisories {n}" in out
+    assert "local" in out and "schema 1" in out
+    assert main(["-q", "db", "import", str(tmp_path / "missing"), "--db-dir", str(db_dir)]) == 2
