@@ -127,3 +127,54 @@ def test_rootfs_directory(
         "Package: base-files\nStatus: install ok installed\nVersion: 12.4\nArchitecture: amd64\n\n"
     )
     _check(_scan(capsysbinary, tmp_path / "cache", "rootfs", str(root)))
+
+
+GO_MOD = """module example.com/app
+
+go 1.19
+
+require (
+\tgithub.com/pkg/errors v0.9.1
+\tgolang.org/x/net v0.7.0 // indirect
+)
+
+replace golang.org/x/net v0.7.0 => golang.org/x/net v0.17.0
+"""
+
+
+@pytest.mark.slow
+def test_fs_project_directory(
+    go_binaries: GoBinaries,  # noqa: F811
+    java_data: JavaData,  # noqa: F811
+    tmp_path: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    """``seawall fs``: go.mod, go.sum, pom.xml, gradle.lockfile next to a binary and a WAR."""
+    root = tmp_path / "project"
+    (root / "go").mkdir(parents=True)
+    (root / "go" / "go.mod").write_text(GO_MOD)
+    (root / "go" / "go.sum").write_text(
+        "github.com/pkg/errors v0.9.1 h1:x=\ngolang.org/x/net v0.17.0 h1:y=\n"
+    )
+    (root / "java").mkdir()
+    pom = next((java_data.root / "deb" / "usr" / "share" / "maven-repo").rglob("jackson-databind-2.14.0.pom"))
+    shutil.copy(pom, root / "java" / "pom.xml")
+    (root / "java" / "gradle.lockfile").write_text("junit:junit:4.13.2=testRuntimeClasspath\n")
+    (root / "dist").mkdir()
+    shutil.copy(go_binaries.built, root / "dist" / "hello")
+    shutil.copy(java_data.war, root / "dist" / "shop.war")
+    report = _scan(capsysbinary, tmp_path / "cache", "fs", str(root))
+    assert {(n, v) for n, v, _ in _packages(report, "gomod")["go/go.mod"]} == {
+        ("example.com/app", ""),
+        ("github.com/pkg/errors", "v0.9.1"),
+        ("golang.org/x/net", "v0.17.0"),
+    }
+    assert ("golang.org/x/net", "v0.17.0", "go/go.sum") in _packages(report, "gosum")["go/go.sum"]
+    pom_pkgs = {n: v for n, v, _ in _packages(report, "pom")["java/pom.xml"]}
+    assert pom_pkgs["com.fasterxml.jackson.core:jackson-databind"] == "2.14.0"
+    assert _packages(report, "gradle")["java/gradle.lockfile"] == {
+        ("junit:junit", "4.13.2", "java/gradle.lockfile")
+    }
+    assert ("example.com/hello", "1.4.2", "dist/hello") in _packages(report, "gobinary")["dist/hello"]
+    jars = set().union(*_packages(report, "jar").values())
+    assert ("com.example:shop", "1.0.0", "dist/shop.war") in jars and len(jars) == 5
