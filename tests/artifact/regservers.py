@@ -93,8 +93,13 @@ class Registry:
         return self.storage / "docker/registry/v2/blobs/sha256" / hexd[:2] / hexd / "data"
 
 
-def start_registry(workdir: Path, storage: Path, auth: dict[str, Any] | None = None) -> Registry:
-    """Start the Debian distribution registry with filesystem storage in ``storage``."""
+def start_registry(
+    workdir: Path, storage: Path, auth: dict[str, Any] | None = None, tls: tuple[Path, Path] | None = None
+) -> Registry:
+    """Start the Debian distribution registry with filesystem storage in ``storage``.
+
+    ``tls`` is (certificate, key) to serve HTTPS.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config: dict[str, Any] = {
@@ -105,6 +110,8 @@ def start_registry(workdir: Path, storage: Path, auth: dict[str, Any] | None = N
     }
     if auth:
         config["auth"] = auth
+    if tls:
+        config["http"]["tls"] = {"certificate": str(tls[0]), "key": str(tls[1])}
     config_path = workdir / "config.yml"
     config_path.write_text(json.dumps(config))  # JSON is YAML
     log_path = workdir / "registry.log"
@@ -342,3 +349,36 @@ def fail_times(n: int, status: int, headers: dict[str, str] | None = None) -> Ru
         return None
 
     return rule
+
+
+def self_signed_cert(workdir: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed server certificate for ``host`` (an IP address): (cert.pem, key.pem)."""
+    import ipaddress
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = workdir / "tls-cert.pem", workdir / "tls-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from regservers import FaultProxy, fail_times, push
+from regservers import FaultProxy, fail_times, push, self_signed_cert, start_registry, stop
 from remote_fixtures import PASSWORD, USER, Registries, layout_facts, proxy_fixture, registries_fixture  # noqa: F401
 
 from imagetools import SyntheticImage, files, layer_tar, write_oci_layout
@@ -419,3 +419,21 @@ def test_repeated_layer_is_downloaded_once(registries: Registries, cache_dir: Pa
     assert tuple(layer.diff_id for layer in pulled.layers) == layout_facts(layout, "r").diff_ids
     assert pulled.layers[0].source.blob.path == pulled.layers[2].source.blob.path
     assert len(cache_files(cache_dir)) == 3  # config + two distinct layers
+
+
+def test_self_signed_https_registry(registries: Registries, cache_dir: Path, tmp_path: Path) -> None:
+    tls = self_signed_cert(tmp_path / "tls")
+    reg = start_registry(tmp_path / "tlsreg", registries.anon.storage, tls=tls)
+    try:
+        ref = f"{reg.host}/seawall/minbase:oci"
+        with pytest.raises(
+            RegistryError, match=r"TLS handshake .*CERTIFICATE_VERIFY_FAILED.*--insecure"
+        ) as err:
+            open_registry_image(ref, opts(cache_dir, insecure=False, retries=0))
+        assert "\n" not in str(err.value)
+        image = open_registry_image(ref, opts(cache_dir, insecure=True))
+    finally:
+        stop(reg.proc)
+    assert image.config_digest == registries.minbase.config_digest
+    # The registry speaks only TLS, so --insecure used HTTPS without verification (no HTTP fallback).
+    assert "http.request.uri=/v2/seawall/minbase/manifests/oci" in reg.log.read_text()
