@@ -88,19 +88,22 @@ def test_second_pull_downloads_nothing(proxy: FaultProxy, cache_dir: Path) -> No
     assert {p: p.stat().st_mtime_ns for p in (cache_dir / "blobs" / "sha256").iterdir()} == before
 
 
-def test_multi_layer_zstd_image_is_walkable(registries: Registries, cache_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("compression", "suffix"), [("zstd", "+zstd"), (None, ".tar")])
+def test_multi_layer_image_is_walkable(
+    registries: Registries, cache_dir: Path, tmp_path: Path, compression: str | None, suffix: str
+) -> None:
     marker = uuid.uuid4().hex
     image = SyntheticImage(
         layers=[layer_tar(files({f"layer{i}/file": f"{marker} {i}"})) for i in range(5)],
         created_by=[f"step {i}" for i in range(5)],
     )
-    layout = write_oci_layout(tmp_path / "layout", image, tag="z", compression="zstd")
-    push(f"oci:{layout}:z", registries.anon, f"seawall/zstd-{marker[:8]}:z")
-    pulled = open_registry_image(f"{registries.anon.host}/seawall/zstd-{marker[:8]}:z", opts(cache_dir))
+    layout = write_oci_layout(tmp_path / "layout", image, tag="z", compression=compression)
+    push(f"oci:{layout}:z", registries.anon, f"seawall/layers-{marker[:8]}:z")
+    pulled = open_registry_image(f"{registries.anon.host}/seawall/layers-{marker[:8]}:z", opts(cache_dir))
     source = layout_facts(layout, "z")
     assert tuple(layer.diff_id for layer in pulled.layers) == source.diff_ids
     assert [layer.created_by for layer in pulled.layers] == [f"step {i}" for i in range(5)]
-    assert all(layer.media_type.endswith("+zstd") for layer in pulled.layers)
+    assert all(layer.media_type.endswith(suffix) for layer in pulled.layers)
     for layer in pulled.layers:  # the walker verifies both digests while reading
         facts = analyze_layer(layer.source, [], Limits())
         assert facts.entries >= 1
