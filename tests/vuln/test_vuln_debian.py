@@ -113,3 +113,19 @@ def test_urgency_becomes_vendor_severity(debian_db: store.VulnDB) -> None:
     pkg = Package("txt2man", "1.5.5-2", src_name="txt2man", src_version="1.5.5-2")
     f = _find(debian_db, "9", pkg)["CVE-2013-1444"]  # urgency "low**" on stretch
     assert f.severity.name == "LOW" and f.severity_source == "debian"  # type: ignore[attr-defined]
+
+
+def test_multi_cve_advisory_does_not_merge_cves(tmp_path: Path) -> None:
+    # Debian's OSV DSA records list every CVE they fix as "upstream"; the tracker has one record per CVE.
+    tracker = orjson.loads(TRACKER.read_bytes())
+    dsa = {"id": "DSA-9999-1", "upstream": ["CVE-2025-53603", "CVE-2022-0456"],
+           "affected": [{"package": {"ecosystem": "Debian:12", "name": "sope"},
+                         "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "5.8.0-1+deb12u1"}]}]}]}  # fmt: skip
+    with store.building(tmp_path, fresh=True) as db:
+        db.put_advisories(debian_tracker.convert(tracker), "debian-tracker")
+        db.put_advisories([dsa], "osv:Debian")
+    db = store.open_db(store.db_path(tmp_path))
+    pkg = Package("sope", "5.8.0-1", src_name="sope", src_version="5.8.0-1")
+    found = _find(db, "12", pkg)
+    assert "CVE-2025-53603" in found and "CVE-2022-0456" not in found
+    assert "DSA-9999-1" not in found  # its CVE already has a finding of its own

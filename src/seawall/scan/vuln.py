@@ -197,9 +197,16 @@ class Matcher:
 
 # ---- findings ------------------------------------------------------------------------------------
 def _all_ids(rec: Mapping[str, Any]) -> list[str]:
+    """The ids naming the same flaw as a record: its id, its aliases, and its upstream id when single.
+
+    A distribution advisory fixing several CVEs (a DSA listing three ``upstream`` ids) is related to each
+    of them but is not the same flaw as any one, so it must not weld their findings together.
+    """
     ids = [str(rec.get("id", ""))]
-    for key in ("aliases", "upstream"):
-        ids.extend(a for a in rec.get(key) or () if isinstance(a, str))
+    ids.extend(a for a in rec.get("aliases") or () if isinstance(a, str))
+    upstream = [a for a in rec.get("upstream") or () if isinstance(a, str)]
+    if len(upstream) == 1:
+        ids.extend(upstream)
     return ids
 
 
@@ -421,7 +428,18 @@ def match_package(
             version_for.setdefault(h.advisory_id, version)
     builder = _Builder(matcher.db, ecosystem)
     installed = pkg.full_version
-    return [builder.build(pkg, installed, target, group) for group in _merge_groups(hits, matcher.db)]
+    groups = _merge_groups(hits, matcher.db)
+    covered = {i for g in groups for h in g for i in _all_ids(matcher.db.advisory(h.advisory_id) or {})}
+    kept = []
+    for group in groups:
+        # A multi-CVE distribution advisory whose CVEs already have findings of their own adds nothing.
+        recs = [matcher.db.advisory(h.advisory_id) or {} for h in group]
+        upstream = {u for r in recs if len(r.get("upstream") or ()) > 1 for u in r.get("upstream") or ()}
+        own = {i for r in recs for i in _all_ids(r)}
+        if upstream and upstream & (covered - own):
+            continue
+        kept.append(group)
+    return [builder.build(pkg, installed, target, group) for group in kept]
 
 
 def _os_queries(pkg: Package) -> list[tuple[str, str]]:
