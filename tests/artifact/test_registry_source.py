@@ -98,7 +98,8 @@ def test_multi_layer_image_is_walkable(
         created_by=[f"step {i}" for i in range(5)],
     )
     layout = write_oci_layout(tmp_path / "layout", image, tag="z", compression=compression)
-    push(f"oci:{layout}:z", registries.anon, f"seawall/layers-{marker[:8]}:z")
+    # --preserve-digests: skopeo would otherwise gzip uncompressed layers on the way.
+    push(f"oci:{layout}:z", registries.anon, f"seawall/layers-{marker[:8]}:z", "--preserve-digests")
     pulled = open_registry_image(f"{registries.anon.host}/seawall/layers-{marker[:8]}:z", opts(cache_dir))
     source = layout_facts(layout, "z")
     assert tuple(layer.diff_id for layer in pulled.layers) == source.diff_ids
