@@ -39,7 +39,7 @@ _HUGE = st.builds(
 VERSIONS = st.one_of(_VERSIONISH, _VERSIONISH, _VERSIONISH, _ANY, _HUGE)
 
 SETTINGS = settings(
-    max_examples=300,
+    max_examples=150,
     deadline=None,
     derandomize=True,
     database=None,
