@@ -90,6 +90,11 @@ def _child(el: ET.Element | None, name: str) -> ET.Element | None:
     return None
 
 
+def _children(el: ET.Element | None) -> list[ET.Element]:
+    # Not `el or ()`: an element without children is falsy (and testing it is deprecated).
+    return list(el) if el is not None else []
+
+
 def _text(el: ET.Element | None, name: str) -> str:
     c = _child(el, name)
     return (c.text or "").strip() if c is not None else ""
@@ -142,7 +147,7 @@ def parse_pom(data: bytes, path: str) -> tuple[Package, ...]:
     artifact = _text(root, "artifactId")
     version = _text(root, "version") or _text(parent, "version")
     props: dict[str, str] = {}
-    for el in _child(root, "properties") or ():
+    for el in _children(_child(root, "properties")):
         props[_local(el.tag)] = (el.text or "").strip()
     builtins = {
         "project.groupId": group,
@@ -156,11 +161,11 @@ def parse_pom(data: bytes, path: str) -> tuple[Package, ...]:
     props.update({k: v for k, v in builtins.items() if v})
     group, artifact, version = (_resolve(x, props) for x in (group, artifact, version))
     managed: dict[tuple[str, str], str] = {}
-    for dep in _child(_child(root, "dependencyManagement"), "dependencies") or ():
+    for dep in _children(_child(_child(root, "dependencyManagement"), "dependencies")):
         g, a = _resolve(_text(dep, "groupId"), props), _resolve(_text(dep, "artifactId"), props)
         managed[(g, a)] = _resolve(_text(dep, "version"), props)
     packages: list[Package] = []
-    for dep in _child(root, "dependencies") or ():
+    for dep in _children(_child(root, "dependencies")):
         if _local(dep.tag) != "dependency":
             continue
         g, a = _resolve(_text(dep, "groupId"), props), _resolve(_text(dep, "artifactId"), props)
@@ -174,7 +179,9 @@ def parse_pom(data: bytes, path: str) -> tuple[Package, ...]:
         depends = tuple(sorted(p.id for p in packages if not p.dev))
         root_pkg = maven_package(group, artifact, version, path, depends_on=depends)
         licenses = tuple(
-            name for lic in _child(root, "licenses") or () if (name := _resolve(_text(lic, "name"), props))
+            name
+            for lic in _children(_child(root, "licenses"))
+            if (name := _resolve(_text(lic, "name"), props))
         )
         packages.append(replace(root_pkg, licenses=licenses))
     return tuple(sorted(packages, key=lambda p: (p.name, p.version)))
