@@ -116,3 +116,25 @@ def test_sbom_command_finds_the_same(
     from_image = _reported(image_json, lambda t: True)
     assert from_sbom["requests"] == from_image["requests"]
     assert from_sbom.keys() == from_image.keys()
+
+
+def test_cyclonedx_carries_vulnerabilities(corpus_db_dir: Path, tmp_path: Path, image_json: dict) -> None:  # type: ignore[type-arg]
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    img = pinned_image()
+    out = tmp_path / "bom.json"
+    assert main(["-q", "--cache-dir", str(tmp_path / "c"), "image", f"docker-archive:{img.docker_archive}",
+                 "--scanners", "vuln", "--format", "cyclonedx", "-o", str(out), "--db-dir", str(corpus_db_dir),
+                 "--skip-db-update"]) == 0  # fmt: skip
+    text = out.read_text()
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
+    assert errors is None, errors
+    bom = json.loads(text)
+    refs = {c["bom-ref"]: c for c in bom["components"]}
+    vulns = {v["id"]: v for v in bom["vulnerabilities"]}
+    assert vulns.keys() == {
+        v["VulnerabilityID"] for r in image_json["Results"] for v in r.get("Vulnerabilities") or []
+    }
+    (affects,) = vulns["CVE-2018-18074"]["affects"]
+    assert refs[affects["ref"]]["name"] == "requests"

@@ -162,4 +162,8 @@ def build(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> bytes:
-    return orjson.dumps(build(report), option=orjson.OPT_INDENT_2) + b"\n"
+    from seawall.report.cyclonedx_vulns import add_vulnerabilities
+
+    doc = build(report)
+    add_vulnerabilities(doc, report)
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
