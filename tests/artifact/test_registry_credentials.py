@@ -94,3 +94,10 @@ def test_huge_config_is_ignored(tmp_path: Path) -> None:
     with path.open("wb") as f:
         f.truncate(5 << 20)
     assert credentials_from_config(path, "r.example") is None
+
+
+def test_identity_token_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cfg = write_config(tmp_path / "c.json", {"auths": {"acr.example": {"identitytoken": "eyJ..."}}})
+    with caplog.at_level(logging.WARNING, logger="seawall"):
+        assert credentials_from_config(cfg, "acr.example") is None
+    assert "identity token, which is not supported" in caplog.text

@@ -114,4 +114,7 @@ def _entry_credentials(entry: Any, path: Path, key: str) -> Credentials | None:
     name, secret = entry.get("username"), entry.get("password")
     if isinstance(name, str) and isinstance(secret, str) and name:
         return Credentials(name, secret)
+    if entry.get("identitytoken"):
+        # An OAuth2 refresh token (Azure ACR, Docker Desktop): not exchanged by Seawall.
+        log.warning("%s: auths[%r] holds an identity token, which is not supported; ignored", path, key)
     return None
