@@ -25,6 +25,7 @@ from seawall.analyze.analyzers.golang import (
     GoBinaryAnalyzer,
     GoModAnalyzer,
     GoSumAnalyzer,
+    merge_go_sum,
     parse_go_mod,
     version_from_ldflags,
 )
@@ -413,12 +414,13 @@ def test_go_mod_malformed() -> None:
         assert facts is not None and facts.warnings and not facts.applications
 
 
-def test_go_sum_latest_version_per_module() -> None:
+def test_go_sum_modules_built_from() -> None:
     text = (
         "golang.org/x/text v0.3.0/go.mod h1:aaa=\n"
         "golang.org/x/text v0.3.7 h1:bbb=\n"
         "golang.org/x/text v0.3.7/go.mod h1:ccc=\n"
         "github.com/pkg/errors v0.9.1 h1:ddd=\n"
+        "golang.org/x/tools v0.1.0/go.mod h1:eee=\n"  # only its go.mod was read: not built
         "garbage\n\n"
     )
     facts = GoSumAnalyzer().analyze("go.sum", text.encode())
@@ -430,3 +432,33 @@ def test_go_sum_latest_version_per_module() -> None:
         ("golang.org/x/text", "v0.3.7"),
     ]
     assert GoSumAnalyzer().analyze("go.sum", b"not a go.sum\n") is None
+
+
+GO_SUM = (
+    "github.com/pkg/errors v0.9.1 h1:a=\n"
+    "github.com/pkg/errors v0.9.1/go.mod h1:b=\n"
+    "golang.org/x/text v0.3.7 h1:c=\n"
+    "golang.org/x/text v0.3.7/go.mod h1:d=\n"
+    "rsc.io/quote v1.5.2 h1:e=\n"
+    "rsc.io/sampler v1.3.0 h1:f=\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("go", "added"), [("1.16", {"golang.org/x/text", "rsc.io/sampler"}), ("1.19", set())]
+)
+def test_merge_go_sum_completes_an_old_go_mod(tmp_path: Path, go: str, added: set[str]) -> None:
+    edits = [f"-go={go}", "-require=rsc.io/quote@v1.5.2", "-require=github.com/pkg/errors@v0.9.1"]
+    if go == "1.19":  # from 1.17 on go.mod lists every module the build uses
+        edits += ["-require=golang.org/x/text@v0.3.7", "-require=rsc.io/sampler@v1.3.0"]
+    gomod = _go_mod(tmp_path, *edits)
+    mod_facts = GoModAnalyzer().analyze("app/go.mod", gomod.read_bytes())
+    sum_facts = GoSumAnalyzer().analyze("app/go.sum", GO_SUM.encode())
+    other_sum = GoSumAnalyzer().analyze("tools/go.sum", GO_SUM.encode())
+    assert mod_facts is not None and sum_facts is not None and other_sum is not None
+    before = {p.name for p in mod_facts.applications[0].packages}
+    apps = merge_go_sum([*mod_facts.applications, *sum_facts.applications, *other_sum.applications])
+    assert [a.file_path for a in apps] == ["app/go.mod", "tools/go.sum"]  # a lone go.sum stays
+    merged = apps[0]
+    assert {p.name for p in merged.packages} - before == added
+    assert all(p.file_path == "app/go.mod" for p in merged.packages)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import shlex
+from collections.abc import Sequence
+from dataclasses import replace
 
 from packageurl import PackageURL
 
@@ -290,28 +292,56 @@ def gomod_packages(mod: GoModFile, file_path: str) -> tuple[Package, ...]:
 
 
 class GoSumAnalyzer(Analyzer):
-    """``go.sum``: every module the build graph hashed, the last (newest) version of each.
+    """``go.sum``: the modules whose content the build hashed (``h1:`` lines without ``/go.mod``).
 
-    Reported as its own application (type ``gosum``): go.mod is authoritative from go 1.17 on; for
-    older modules the merge step uses go.sum to complete go.mod's indirect requirements, as Trivy does.
+    Reported as its own application (type ``gosum``); :func:`merge_go_sum` folds it into the go.mod
+    beside it, which completes a pre-1.17 go.mod as Trivy does (go.mod lists every built module from
+    go 1.17 on, so there it adds nothing).
     """
 
     name = "gosum"
-    version = 1
+    version = 2
     basenames = frozenset({"go.sum"})
     max_size = 16 * 1024 * 1024
     targets = frozenset({"fs"})
 
     def analyze(self, path: str, data: bytes) -> FileFacts | None:
-        """The modules listed in the go.sum in ``data``."""
+        """The modules built from, per the go.sum in ``data`` (the last listed version of each)."""
         text = data.decode("utf-8", errors="replace")
         latest: dict[str, str] = {}
         for line in text.splitlines():
             fields = line.split()
-            if len(fields) < 2 or not fields[1].startswith("v"):
+            # "/go.mod" lines only hash a module's go.mod, read while resolving versions: not built.
+            if len(fields) < 3 or not fields[1].startswith("v") or fields[1].endswith("/go.mod"):
                 continue
-            latest[fields[0]] = fields[1].removesuffix("/go.mod")
+            latest[fields[0]] = fields[1]
         if not latest:
             return None
         packages = tuple(_package(p, v, path) for p, v in sorted(latest.items()))
         return FileFacts(path=path, applications=(Application("gosum", path, packages),))
+
+
+def merge_go_sum(applications: Sequence[Application]) -> list[Application]:
+    """Fold each ``gosum`` result into the ``gomod`` result of the same directory.
+
+    Modules go.sum hashes but go.mod does not require are added to the go.mod result (an incomplete
+    pre-1.17 go.mod); the go.sum result then goes. A go.sum without a go.mod beside it stays as it is.
+    """
+    gomods = {a.file_path.rpartition("/")[0]: i for i, a in enumerate(applications) if a.type == "gomod"}
+    out = list(applications)
+    folded: set[int] = set()
+    for i, app in enumerate(applications):
+        j = gomods.get(app.file_path.rpartition("/")[0]) if app.type == "gosum" else None
+        if j is None:
+            continue
+        gomod = out[j]
+        required = {p.name for p in gomod.packages}
+        extra = tuple(
+            replace(p, file_path=gomod.file_path, purl=go_purl(p.name, p.version))
+            for p in app.packages
+            if p.name not in required
+        )
+        packages = tuple(sorted(gomod.packages + extra, key=lambda p: (p.name, p.version)))
+        out[j] = replace(gomod, packages=packages)
+        folded.add(i)
+    return [a for k, a in enumerate(out) if k not in folded]
