@@ -9,6 +9,7 @@ PACKAGES=(
   db5.3-util gpg                     # libdb-written rpm Berkeley DB files; a gpg-pubkey entry
   golang-go                          # `go version -m` to check Go build info
   composer bundler ruby-rack cargo   # real composer.lock/installed.json, Gemfile.lock, Cargo.lock (offline)
+  maven openjdk-17-jdk-headless      # Maven's ComparableVersion (maven-artifact jar) as a version-order oracle
   bpftrace                           # eBPF runtime event source (tracepoints)
   ca-certificates
 )
