@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "artifact")]
 
-from regservers import push, start_registry, stop  # noqa: E402
+from regservers import FaultProxy, push, start_registry, stop  # noqa: E402
 
 from imagetools import SyntheticImage, files, layer_tar, write_oci_layout  # noqa: E402
 from realimages import minbase  # noqa: E402
@@ -56,6 +56,7 @@ def main() -> None:
             )
             push(f"oci:{layout}:m", reg, "bench/multi:m")
             rows = run_all(reg.host, work, base.oci_dir)
+            rows += run_throttled(reg.port, work)
         finally:
             stop(reg.proc)
     finally:
@@ -137,6 +138,40 @@ def run_all(host: str, work: Path, base_layout: Path) -> list[tuple[str, str, fl
             sizes["bench/multi:m"],
         )
     )
+    return rows
+
+
+def run_throttled(port: int, work: Path) -> list[tuple[str, str, float, int]]:
+    """The six-layer image through a proxy that caps each connection at 16 MB/s (like a CDN edge)."""
+    proxy = FaultProxy(port)
+    proxy.throttle_bps = 16_000_000
+    cache = work / "cache-throttled"
+    rows = []
+    try:
+        for threads in (1, 4):
+            registry_mod.DOWNLOAD_THREADS = threads
+
+            def clear() -> None:
+                shutil.rmtree(cache, ignore_errors=True)
+
+            def pull() -> object:
+                return open_registry_image(
+                    f"{proxy.host}/bench/multi:m", SourceOptions(cache_dir=cache, insecure=True)
+                )
+
+            seconds = timed(pull, clear)
+            size = sum(p.stat().st_size for p in (cache / "blobs" / "sha256").iterdir())
+            rows.append(
+                (
+                    f"seawall cold pull, {threads} thread(s), 16 MB/s per connection",
+                    "6 x 8 MiB layers",
+                    seconds,
+                    size,
+                )
+            )
+    finally:
+        registry_mod.DOWNLOAD_THREADS = 4
+        proxy.stop()
     return rows
 
 

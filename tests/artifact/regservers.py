@@ -264,6 +264,7 @@ class FaultProxy:
         self.counts: Counter[str] = Counter()
         self.rule: Rule | None = None
         self.truncate_blobs = 0  # cut this many forwarded blob bodies in half, then hang up
+        self.throttle_bps = 0  # per-connection rate limit for forwarded bodies (0: none), as CDNs do
         self._lock = threading.Lock()
         proxy = self
 
@@ -329,9 +330,22 @@ class FaultProxy:
                 h.close_connection = True
                 h.connection.shutdown(socket.SHUT_RDWR)
             elif method != "HEAD":
-                h.wfile.write(body)
+                self._write(h, body)
         finally:
             conn.close()
+
+    def _write(self, h: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+        """Send ``body``, at most ``throttle_bps`` bytes per second on this connection when set."""
+        if not self.throttle_bps:
+            h.wfile.write(body)
+            return
+        step = 64 << 10
+        start = time.monotonic()
+        for offset in range(0, len(body), step):
+            h.wfile.write(body[offset : offset + step])
+            ahead = (offset + step) / self.throttle_bps - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)
 
     def stop(self) -> None:
         self._httpd.shutdown()
