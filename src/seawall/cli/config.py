@@ -60,7 +60,6 @@ def config(
     """Scan configuration files: Dockerfiles, Kubernetes manifests (YAML/JSON, Helm output), compose files."""
     from seawall.misconfig import compliance as comp
     from seawall.misconfig.engine import DEFAULT_TRUSTED_REGISTRIES, EngineOptions
-    from seawall.misconfig.policy import load_policies
     from seawall.misconfig.scan import build_report, scan_paths
     from seawall.misconfig.suppress import Suppressions, load_ignore_file
     from seawall.report import render
@@ -81,7 +80,12 @@ def config(
         or DEFAULT_TRUSTED_REGISTRIES,
         suppressions=Suppressions(ignored_ids=ignored),
     )
-    policies = [c for p in policy or [] for c in load_policies(p)]
+    policies = []
+    if policy:
+        # The CEL library pulls in prompt_toolkit (0.5 s); load it only when policies are given.
+        from seawall.misconfig.policy import load_policies
+
+        policies = [c for p in policy for c in load_policies(p)]
     scan = scan_paths(paths, options, policies)
     for warning in scan.warnings:
         log.warning("%s", warning)

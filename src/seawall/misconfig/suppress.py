@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from seawall.errors import UsageError
@@ -19,7 +19,6 @@ class Suppressions:
     """Check ids ignored everywhere (ignore file) plus inline comments read from each object's source."""
 
     ignored_ids: frozenset[str] = frozenset()
-    today: dt.date = field(default_factory=dt.date.today)
 
     def suppressed(self, finding: MisconfigFinding, obj: ConfigObject) -> bool:
         """True when the ignore file or an inline comment covers this finding."""

