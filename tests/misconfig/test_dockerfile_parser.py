@@ -111,3 +111,11 @@ def test_final_stage_inherits_user_from_its_parent_stage() -> None:
     assert "DS002" not in ids
     ids = _ids('FROM debian:12.7 AS base\nUSER root\nFROM base\nHEALTHCHECK CMD true\nCMD ["x"]\n')
     assert "DS001" in ids
+
+
+def test_world_writable_scratch_and_sticky_directories_are_quiet() -> None:
+    assert "DS026" not in _ids("FROM debian:12.7\nRUN chmod 1777 /var/www/html\nUSER app\n")
+    assert "DS026" not in _ids(
+        'FROM debian:12.7\nRUN d="$(mktemp -d)" && chmod 777 "$d" && rm -rf "$d"\nUSER app\n'
+    )
+    assert "DS026" in _ids("FROM debian:12.7\nRUN chmod -R o+w /srv\nUSER app\n")

@@ -686,7 +686,10 @@ def ds026(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
             symbolic = re.match(r"^[ugoa]*[+=][rwxXst]*$", mode) and (
                 ("o" in mode.split("+")[0].split("=")[0] or mode.startswith(("a", "+", "="))) and "w" in mode
             )
-            if _WORLD_WRITABLE.match(mode) or symbolic:
+            # A sticky world-writable directory (1777, +t) is the /tmp pattern images use on purpose for
+            # "run as an arbitrary user" (the official php images); only plain world-writable is reported.
+            sticky = (len(mode) == 4 and mode[0] in "1357") or "t" in mode
+            if (_WORLD_WRITABLE.match(mode) or symbolic) and not sticky:
                 yield _hit(instr, f"'chmod {mode}' makes files world-writable")
                 break
     for instr in _image_instructions(_df(obj)):
