@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -37,6 +37,16 @@ class Analyzer:
     # directories) sets this and implements analyze_metadata(); its claims() then also sees
     # directories, and the walker never reads bytes for it.
     metadata_only: ClassVar[bool] = False
+    # The scanner that needs this analyzer: "" for inventory (always on); "secret" or "malware" for
+    # analyzers that run only when that scanner is chosen (--scanners).
+    scanner: ClassVar[str] = ""
+
+    def configure(self, settings: Mapping[str, str]) -> None:
+        """Take scanner settings (a custom rule file, a rule directory); the default ignores them."""
+
+    def cache_token(self) -> str:
+        """What names this analyzer's output in the layer cache key: name, version and settings."""
+        return f"{self.name}:{self.version}"
 
     def claims(self, path: str, mode: int, size: int) -> bool:
         """True when this analyzer wants the regular file at ``path``."""
@@ -73,13 +83,32 @@ def is_executable(mode: int) -> bool:
 
 def analyzer_key(analyzers: Sequence[Analyzer]) -> str:
     """A short hash naming the analyzer set and versions, used in the layer cache key."""
-    text = ",".join(sorted(f"{a.name}:{a.version}" for a in analyzers))
+    text = ",".join(sorted(a.cache_token() for a in analyzers))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def default_analyzers(target: str = "image", names: Iterable[str] | None = None) -> list[Analyzer]:
-    """Instantiate the registered analyzers for a target kind (image, rootfs, fs), or only those named."""
+def default_analyzers(
+    target: str = "image",
+    names: Iterable[str] | None = None,
+    scanners: Iterable[str] = (),
+    settings: Iterable[tuple[str, str]] = (),
+) -> list[Analyzer]:
+    """Instantiate the registered analyzers for a target kind (image, rootfs, fs), or only those named.
+
+    Scanner-specific analyzers (``scanner`` set) are included only when their scanner is in ``scanners``.
+    """
     from seawall.analyze.analyzers import ANALYZERS
 
     wanted = set(names) if names is not None else None
-    return [cls() for cls in ANALYZERS if target in cls.targets and (wanted is None or cls.name in wanted)]
+    chosen = set(scanners)
+    out = [
+        cls()
+        for cls in ANALYZERS
+        if target in cls.targets
+        and (not cls.scanner or cls.scanner in chosen)
+        and (wanted is None or cls.name in wanted)
+    ]
+    config = dict(settings)
+    for analyzer in out:
+        analyzer.configure(config)
+    return out

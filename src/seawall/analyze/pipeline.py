@@ -30,17 +30,20 @@ class AnalysisOptions:
     use_cache: bool = True
     workers: int = 0  # 0: one per core, at most one per layer to analyze
     analyzers: tuple[str, ...] | None = None  # None: every registered analyzer for the target kind
+    scanners: tuple[str, ...] = ()  # chosen scanners: enables the secret and malware analyzers
+    settings: tuple[tuple[str, str], ...] = ()  # scanner settings for the analyzers (e.g. secret-config)
     progress: bool = False
 
 
 def _analyzers(target: str, options: AnalysisOptions) -> list[Analyzer]:
-    return default_analyzers(target, options.analyzers)
+    return default_analyzers(target, options.analyzers, options.scanners, options.settings)
 
 
 def _analyze_in_worker(
-    source: LayerSource, target: str, names: tuple[str, ...], limits: Limits
+    source: LayerSource, target: str, names: tuple[str, ...], options: AnalysisOptions
 ) -> LayerFacts:
-    return analyze_layer(source, default_analyzers(target, names), limits)
+    analyzers = default_analyzers(target, names, options.scanners, options.settings)
+    return analyze_layer(source, analyzers, options.limits)
 
 
 def analyze_image_layers(image: Image, cache_dir: Path, options: AnalysisOptions) -> list[LayerFacts]:
@@ -84,7 +87,7 @@ def _run(
             # Biggest layers first, so the longest job starts at once.
             order = sorted(todo, key=lambda s: -s.blob.length)
             futures: dict[str, Future[LayerFacts]] = {
-                s.diff_id: pool.submit(_analyze_in_worker, s, "image", names, options.limits) for s in order
+                s.diff_id: pool.submit(_analyze_in_worker, s, "image", names, options) for s in order
             }
             results = {}
             try:

@@ -10,6 +10,7 @@ import typer
 from seawall.analyze.pipeline import AnalysisOptions, scan_directory, scan_image
 from seawall.artifact.options import SourceOptions
 from seawall.artifact.target import open_image, parse_target
+from seawall.cli import contentscan as cs
 from seawall.cli import vulnopts as vo
 from seawall.cli.common import (
     DEFAULT_LIMITS,
@@ -86,6 +87,9 @@ def image(
     skip_db_update: vo.SkipDBUpdateOpt = False,
     offline: vo.OfflineOpt = False,
     db_max_age: vo.DBMaxAgeOpt = 24.0,
+    secret_config: cs.SecretConfigOpt = None,
+    malware_rules: cs.MalwareRulesOpt = None,
+    malware_hashes: cs.MalwareHashesOpt = None,
 ) -> None:
     """Scan a container image: OS and language packages (SBOM), and findings of the chosen scanners."""
     g = ctx.obj
@@ -94,6 +98,7 @@ def image(
         g.quiet, no_cache, parallel, max_file_size, max_layer_size, max_compression_ratio, max_entries
     )
     requested = parse_scanners(scanners)
+    options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
     if spec.transport == "dir":
         inventory = scan_directory(_existing_dir(spec.location), "rootfs", options)
     else:
@@ -136,14 +141,19 @@ def rootfs(
     skip_db_update: vo.SkipDBUpdateOpt = False,
     offline: vo.OfflineOpt = False,
     db_max_age: vo.DBMaxAgeOpt = 24.0,
+    secret_config: cs.SecretConfigOpt = None,
+    malware_rules: cs.MalwareRulesOpt = None,
+    malware_hashes: cs.MalwareHashesOpt = None,
 ) -> None:
     """Scan an unpacked root filesystem (a mounted image, a VM disk, a chroot)."""
     g = ctx.obj
     options = analysis_options(
         g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
     )
+    requested = parse_scanners(scanners)
+    options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
     inventory = scan_directory(_existing_dir(str(path)), "rootfs", options)
-    _finish(ctx, inventory, parse_scanners(scanners), format, output, list_all_pkgs, exit_code)
+    _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
 
 
 def fs(
@@ -168,14 +178,19 @@ def fs(
     skip_db_update: vo.SkipDBUpdateOpt = False,
     offline: vo.OfflineOpt = False,
     db_max_age: vo.DBMaxAgeOpt = 24.0,
+    secret_config: cs.SecretConfigOpt = None,
+    malware_rules: cs.MalwareRulesOpt = None,
+    malware_hashes: cs.MalwareHashesOpt = None,
 ) -> None:
     """Scan a project directory: lockfiles and installed packages (node_modules, virtualenvs, vendor)."""
     g = ctx.obj
     options = analysis_options(
         g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
     )
+    requested = parse_scanners(scanners)
+    options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
     inventory = scan_directory(_existing_dir(str(path)), "fs", options)
-    _finish(ctx, inventory, parse_scanners(scanners), format, output, list_all_pkgs, exit_code)
+    _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
 
 
 SBOM_FORMATS = ("cyclonedx", "spdx-json")

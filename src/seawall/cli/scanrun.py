@@ -19,7 +19,11 @@ from seawall.report.document import Report
 log = logging.getLogger(__name__)
 
 # scanner name -> "module:function"
-SCANNER_HOOKS: dict[str, str] = {"vuln": "seawall.cli.vulnopts:run_vuln_scanner"}
+SCANNER_HOOKS: dict[str, str] = {
+    "vuln": "seawall.cli.vulnopts:run_vuln_scanner",
+    "secret": "seawall.cli.contentscan:run_secret_scanner",
+    "malware": "seawall.cli.contentscan:run_malware_scanner",
+}
 
 
 @dataclass(slots=True)

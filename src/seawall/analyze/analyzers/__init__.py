@@ -59,5 +59,16 @@ def _load() -> None:
         ]
     )
 
+    from seawall.analyze.analyzers import malware, secret
+
+    ANALYZERS.extend(
+        [
+            secret.SecretAnalyzer,
+            secret.SecretArchiveAnalyzer,
+            malware.MalwareAnalyzer,
+            malware.DangerousFileAnalyzer,
+        ]
+    )
+
 
 _load()

@@ -1,0 +1,189 @@
+"""The secret and malware scanners' flags and scanner hooks (``SCANNER_HOOKS`` in cli/scanrun.py).
+
+The analyzers find content findings while layers are read; the hooks place them in the report, one
+result per file (Trivy's ``Class: secret``; ``Class: malware`` for malware and dangerous files), add
+secrets in the image config (environment, labels, history) and executables no OS package owns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seawall.analyze.pipeline import AnalysisOptions
+from seawall.errors import UsageError
+from seawall.model import ContentFinding, Inventory, LayerRef, LocatedFinding, Severity
+from seawall.report.document import Report, Result
+from seawall.settings import env_var
+
+
+def _opt(*names: str, help: str, **kw: Any) -> Any:
+    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
+
+
+SecretConfigOpt = Annotated[
+    Path | None,
+    _opt("--secret-config", help="Custom secret rules and allow rules (trivy-secret.yaml format)."),
+]
+MalwareRulesOpt = Annotated[
+    Path | None,
+    _opt("--malware-rules", help="Directory of extra YARA rules (.yar, .yara) for --scanners malware."),
+]
+MalwareHashesOpt = Annotated[
+    Path | None, _opt("--malware-hashes", help="SHA-256 deny-list file (one hash per line, optional name).")
+]
+
+
+def content_options(
+    options: AnalysisOptions,
+    scanners: Iterable[str],
+    secret_config: Path | None = None,
+    malware_rules: Path | None = None,
+    malware_hashes: Path | None = None,
+) -> AnalysisOptions:
+    """Enable the secret/malware analyzers for the chosen scanners; check their settings up front."""
+    chosen = tuple(scanners)
+    settings: list[tuple[str, str]] = []
+    if "secret" in chosen:
+        if secret_config is not None:
+            settings.append(("secret-config", str(secret_config.resolve())))
+        from seawall.analyze.analyzers.secret import engine_for
+
+        engine_for(dict(settings))  # a bad rule file fails here, with one clear message
+    if "malware" in chosen:
+        if malware_rules is not None:
+            settings.append(("malware-rules", str(malware_rules.resolve())))
+        if malware_hashes is not None:
+            settings.append(("malware-hashes", str(malware_hashes.resolve())))
+        from seawall.analyze.analyzers.malware import engine_for as malware_engine
+
+        malware_engine(dict(settings))
+    return dataclasses.replace(options, scanners=chosen, settings=tuple(settings))
+
+
+def _severities(params: Mapping[str, Any]) -> frozenset[Severity]:
+    from seawall.scan.policy import parse_severities
+
+    return parse_severities(str(params.get("severity") or ""))
+
+
+def _fail_on(params: Mapping[str, Any]) -> Severity:
+    text = str(params.get("fail_on") or "").strip()
+    if not text:
+        return Severity.UNKNOWN
+    if text.upper() not in Severity.__members__:
+        raise UsageError(f"--fail-on: unknown severity {text!r}")
+    return Severity[text.upper()]
+
+
+def _add(
+    report: Report,
+    findings: Iterable[LocatedFinding],
+    result_class: str,
+    params: Mapping[str, Any],
+    target_of: Any = None,
+) -> int:
+    from seawall.scan.content import ContentResultFinding
+
+    wanted = _severities(params)
+    threshold = _fail_on(params)
+    by_target: dict[str, Result] = {}
+    counted = 0
+    ordered = sorted(findings, key=lambda lf: (lf.finding.path, lf.finding.start_line, lf.finding.rule_id))
+    for located in ordered:
+        item = ContentResultFinding.of(located)
+        if wanted and item.severity not in wanted:
+            continue
+        target = target_of(located) if target_of else located.finding.path
+        result = by_target.get(target)
+        if result is None:
+            result = by_target[target] = Result(target=target, result_class=result_class)
+            report.results.append(result)
+        (result.secrets if result_class == "secret" else result.malware).append(item)
+        counted += item.severity >= threshold
+    return counted
+
+
+def config_secrets(inventory: Inventory) -> list[LocatedFinding]:
+    """Secrets in the image config: environment variables, labels and history commands."""
+    if inventory.image is None:
+        return []
+    from seawall.analyze.analyzers.secret import engine_for
+
+    engine, _ = engine_for({})
+    config = inventory.image.config or {}
+    inner = config.get("config") or config.get("Config") or {}
+    sections: list[tuple[str, list[str]]] = []
+    env = inner.get("Env") if isinstance(inner, Mapping) else None
+    if isinstance(env, list):
+        sections.append(("Env", [str(e) for e in env]))
+    labels = inner.get("Labels") if isinstance(inner, Mapping) else None
+    if isinstance(labels, Mapping):
+        sections.append(("Labels", [f"{k}={v}" for k, v in labels.items()]))
+    history = config.get("history")
+    if isinstance(history, list):
+        sections.append(
+            ("History", [str(h.get("created_by", "")) for h in history if isinstance(h, Mapping)])
+        )
+    out: list[LocatedFinding] = []
+    for name, lines in sections:
+        path = f"image config: {name}"
+        for m in engine.scan(path, "\n".join(line.replace("\n", " ") for line in lines)):
+            finding = ContentFinding(
+                kind="secret",
+                rule_id=m.rule_id,
+                severity=m.severity,
+                title=m.title,
+                path=path,
+                category=m.category,
+                start_line=m.start_line,
+                end_line=m.end_line,
+                match=m.match,
+                context=m.context,
+            )
+            out.append(LocatedFinding(finding, LayerRef()))
+    return out
+
+
+def run_secret_scanner(request: Any) -> int:
+    """Scanner hook: secrets from every layer (deleted ones marked) and from the image config."""
+    found = [lf for lf in request.inventory.findings if lf.finding.kind == "secret"]
+    found.extend(config_secrets(request.inventory))
+    return _add(request.report, found, "secret", request.params)
+
+
+def unowned_executables(inventory: Inventory) -> list[LocatedFinding]:
+    """Executables still in the image that no OS package lists among its files (low severity)."""
+    from seawall.scan.malware.dangerous import canonical
+
+    candidates = [
+        lf
+        for lf in inventory.findings
+        if lf.finding.rule_id == "unowned-executable" and lf.finding.category == "candidate"
+    ]
+    if not candidates or not inventory.os_packages:
+        return []  # without a package database there is nothing to compare against
+    owned = {canonical(f.lstrip("/")) for p in inventory.os_packages for f in p.installed_files}
+    out = []
+    for lf in candidates:
+        if lf.deleted or canonical(lf.finding.path) in owned:
+            continue
+        out.append(
+            LocatedFinding(dataclasses.replace(lf.finding, category="unowned-file"), lf.layer, lf.deleted)
+        )
+    return out
+
+
+def run_malware_scanner(request: Any) -> int:
+    """Scanner hook: YARA and deny-list matches, dangerous files, and executables no package owns."""
+    found = [
+        lf
+        for lf in request.inventory.findings
+        if lf.finding.kind in ("malware", "file") and lf.finding.category != "candidate"
+    ]
+    found.extend(unowned_executables(request.inventory))
+    return _add(request.report, found, "malware", request.params)

@@ -1,0 +1,1 @@
+"""Secret scanning: built-in rules, the keyword-prefiltered regex engine, custom rule files."""
