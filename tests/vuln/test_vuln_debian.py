@@ -72,7 +72,7 @@ def test_binary_package_with_source_fixed_below_installed_is_not_reported(debian
     vulnerable = Package("libsope1", "5.8.0-1", src_name="sope", src_version="5.8.0-1")
     f = _find(debian_db, "12.7", vulnerable)["CVE-2025-53603"]
     assert f.fixed_version == "5.8.0-1+deb12u1" and f.status == "fixed"  # type: ignore[attr-defined]
-    assert f.pkg_name == "libsope1" and "DEBIAN-CVE-2025-53603" in f.aliases  # type: ignore[attr-defined]
+    assert f.pkg_name == "libsope1" and "DEBIAN-TRACKER-CVE-2025-53603" in f.aliases  # type: ignore[attr-defined]
 
 
 def test_exact_release_and_epoch(debian_db: store.VulnDB) -> None:

@@ -1,8 +1,9 @@
 """Alpine secdb (``secdb.alpinelinux.org/<release>/<repo>.json`` or the older YAML) into OSV records.
 
-secdb lists only fixes ("this CVE is fixed in version V of package P on release R"); Alpine publishes
-no unfixed data, so every record here has status fixed. A fixed version of ``0`` means the release was
-never affected and is dropped.
+Records are named ``ALPINE-SECDB-<CVE>`` so they never replace osv.dev's ``ALPINE-CVE-...`` records;
+the matcher merges both through their single upstream CVE. secdb lists only fixes ("this CVE is fixed
+in version V of package P on release R"); Alpine publishes no unfixed data, so every record here has
+status fixed. A fixed version of ``0`` means the release was never affected and is dropped.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def convert(data: Any, records: dict[str, dict[str, Any]] | None = None) -> Iter
                 for vid in str(text).split():
                     if not vid.startswith(("CVE-", "GHSA-", "XSA-", "ALPINE-")):
                         continue
-                    rec = out.setdefault(vid, {"id": f"ALPINE-{vid}", "upstream": [vid], "affected": []})
+                    rec = out.setdefault(
+                        vid, {"id": f"ALPINE-SECDB-{vid}", "upstream": [vid], "affected": []}
+                    )
                     rec["affected"].append(
                         {
                             "package": {"ecosystem": f"Alpine:{release}", "name": pkg["name"]},

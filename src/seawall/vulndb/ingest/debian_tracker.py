@@ -2,10 +2,13 @@
 
 The tracker is keyed source package -> CVE -> release codename and carries what Debian's OSV feed
 lacks: urgency, and why an open issue stays open (no-dsa, ignored, postponed, end-of-life). Each CVE
-becomes one record ``DEBIAN-CVE-...`` with one affected entry per (source package, release); the
-status and urgency go into ``ecosystem_specific``. Mapping follows trivy-db (ANCHORS D4): ignored ->
-will_not_fix, postponed -> fix_deferred, end-of-life -> end_of_life, no-dsa and unfixed -> affected;
-"undetermined" entries and fixed version ``0`` (never affected) are dropped.
+becomes one record ``DEBIAN-TRACKER-CVE-...`` with one affected entry per (source package, release);
+the status and urgency go into ``ecosystem_specific``. The id differs from osv.dev's ``DEBIAN-CVE-...``
+so neither feed overwrites the other (a 304 on one must not lose its data); the matcher merges the two
+through their single upstream CVE, and the tracker's more specific status wins. Mapping follows
+trivy-db (ANCHORS D4): ignored -> will_not_fix, postponed -> fix_deferred, end-of-life -> end_of_life,
+no-dsa and unfixed -> affected; "undetermined" entries and fixed version ``0`` (never affected) are
+dropped.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def convert(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
                 rec = records.get(cve_id)
                 if rec is None:
                     rec = records[cve_id] = {
-                        "id": f"DEBIAN-{cve_id}",
+                        "id": f"DEBIAN-TRACKER-{cve_id}",
                         "modified": "",
                         "upstream": [cve_id],
                         "details": str(cve.get("description") or ""),
