@@ -10,6 +10,7 @@ PACKAGES=(
   golang-go                          # `go version -m` to check Go build info
   composer bundler ruby-rack cargo   # real composer.lock/installed.json, Gemfile.lock, Cargo.lock (offline)
   maven openjdk-17-jdk-headless      # Maven's ComparableVersion (maven-artifact jar) as a version-order oracle
+  librust-semver-dev                 # the Rust semver crate (offline, for cargo) as a version-order oracle
   bpftrace                           # eBPF runtime event source (tracepoints)
   ca-certificates
 )
