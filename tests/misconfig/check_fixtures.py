@@ -466,3 +466,39 @@ IMAGE: dict[
     "IMG008": ((GOOD_IMAGE, "evil.example.com/a/b:1", ()), (GOOD_IMAGE, "ghcr.io/a/b:1", ())),
     "IMG009": ((GOOD_IMAGE, "quay.io/a/b:1", ("gdb", "libc6")), (GOOD_IMAGE, "quay.io/a/b:1", ("libc6",))),
 }
+
+
+GOOD_REGISTRY: dict[str, Any] = {
+    "version": 0.1,
+    "storage": {"filesystem": {"rootdirectory": "/var/lib/registry"}},
+    "http": {
+        "addr": ":5000",
+        "secret": "9f3c5a1e7b2d4c6f8a0e1d3b5c7f9a2e",
+        "tls": {"certificate": "/certs/cert.pem", "key": "/certs/key.pem", "minimumtls": "tls1.2"},
+        "debug": {"addr": "127.0.0.1:5001"},
+    },
+    "auth": {"htpasswd": {"realm": "registry", "path": "/auth/htpasswd"}},
+    "notifications": {"endpoints": [{"name": "audit", "url": "https://audit.example/events"}]},
+}
+
+
+def registry(**over: Any) -> str:
+    return yaml.safe_dump(_merge(GOOD_REGISTRY, over), sort_keys=False)
+
+
+REGISTRY: dict[str, tuple[str, str]] = {
+    "REG001": (registry(http={"tls": None}), registry(http={"tls": None, "addr": "127.0.0.1:5000"})),
+    "REG002": (registry(auth=None), registry()),
+    "REG003": (registry(http={"tls": None, "addr": "127.0.0.1:5000"}), registry()),
+    "REG004": (registry(http={"secret": None}), registry()),
+    "REG005": (registry(http={"debug": {"addr": ":5001"}}), registry()),
+    "REG006": (registry(http={"tls": {"minimumtls": "tls1.0"}}), registry()),
+    "REG007": (
+        registry(storage={"s3": {"accesskey": "AKIAEXAMPLE", "secretkey": "wJalrXUtnFEMI"}}),
+        registry(),
+    ),
+    "REG008": (
+        registry(notifications={"endpoints": [{"name": "a", "url": "http://audit.example/events"}]}),
+        registry(notifications={"endpoints": [{"name": "a", "url": "http://127.0.0.1:9000/events"}]}),
+    ),
+}

@@ -17,13 +17,15 @@ from seawall.misconfig.loader import parse_dockerfile_object, parse_yaml_objects
 from seawall.misconfig.model import ConfigObject
 from seawall.misconfig.registry import all_checks, get_check
 
-TEXT_FIXTURES = {**fx.DOCKERFILE, **fx.KUBERNETES, **fx.COMPOSE}
+TEXT_FIXTURES = {**fx.DOCKERFILE, **fx.KUBERNETES, **fx.COMPOSE, **fx.REGISTRY}
 
 
 def _objects(check_id: str, text: str) -> list[ConfigObject]:
     if check_id.startswith("DS"):
         return [parse_dockerfile_object(text, "Dockerfile")]
-    name = "compose.yaml" if check_id.startswith("COMPOSE") else "manifest.yaml"
+    name = {"COMPOSE": "compose.yaml", "REG": "config.yml"}.get(
+        check_id.rstrip("0123456789"), "manifest.yaml"
+    )
     return parse_yaml_objects(text, name)
 
 
@@ -67,6 +69,8 @@ def test_hardened_baselines_are_clean() -> None:
     compose = run_checks(parse_yaml_objects(fx.GOOD_COMPOSE, "compose.yaml"), checks)
     assert [(f.check.id, f.message) for f in compose] == []
     assert check_image_config(fx.GOOD_IMAGE, "quay.io/a/b:1") == []
+    registry = run_checks(parse_yaml_objects(fx.registry(), "config.yml"), checks)
+    assert [(f.check.id, f.message) for f in registry] == []
 
 
 def test_every_check_has_metadata() -> None:

@@ -143,6 +143,8 @@ def parse_yaml_objects(text: str, display: str, compose_name: bool = False) -> l
             objects.extend(_kube_objects(data, display, index, doc.positions, lines))
         elif compose_name or _is_compose(data):
             objects.append(ConfigObject("compose", data, display, index, doc.positions, lines))
+        elif _is_registry_config(data):
+            objects.append(ConfigObject("registry", data, display, index, doc.positions, lines))
     return objects
 
 
@@ -154,6 +156,15 @@ def _from_json(text: str, display: str, lines: tuple[str, ...]) -> list[ConfigOb
     if isinstance(data, Mapping) and _is_kubernetes(data):
         return list(_kube_objects(data, display, 0, {}, lines))
     return []
+
+
+def _is_registry_config(data: Mapping[object, object]) -> bool:
+    """A CNCF distribution (docker-registry) config.yml: ``version: 0.1`` with storage and http sections."""
+    return (
+        str(data.get("version")) == "0.1"
+        and isinstance(data.get("storage"), Mapping)
+        and (isinstance(data.get("http"), Mapping) or isinstance(data.get("auth"), Mapping))
+    )
 
 
 def _looks_like_template(text: str) -> bool:

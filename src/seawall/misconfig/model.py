@@ -205,6 +205,7 @@ _TYPES = {
     "kubernetes": "Kubernetes Security Check",
     "rbac": "Kubernetes Security Check",
     "compose": "Compose Security Check",
+    "registry": "Registry Config Security Check",
     "custom": "Custom Policy",
 }
 _PROVIDERS = {
@@ -213,6 +214,7 @@ _PROVIDERS = {
     "kubernetes": "Kubernetes",
     "rbac": "Kubernetes",
     "compose": "Compose",
+    "registry": "Distribution",
 }
 
 

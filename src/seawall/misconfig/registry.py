@@ -10,7 +10,7 @@ from seawall.misconfig.model import Check, CheckMeta, Compliance, ConfigObject, 
 from seawall.model import Severity
 
 _CHECKS: dict[str, Check] = {}
-_MODULES = ("dockerfile", "image", "kubernetes", "rbac", "compose")
+_MODULES = ("dockerfile", "image", "kubernetes", "rbac", "compose", "registry_config")
 _loaded = False
 
 
