@@ -117,6 +117,94 @@ def trivy_packages(scratch: Path) -> dict[str, dict[Row, str]]:
     return found
 
 
+GO_MOD = """module example.com/app
+
+go 1.19
+
+require (
+\tgithub.com/pkg/errors v0.9.1
+\tgolang.org/x/net v0.7.0 // indirect
+\texample.com/local v1.0.0
+)
+
+replace golang.org/x/net v0.7.0 => golang.org/x/net v0.17.0
+
+replace example.com/local => ../local
+"""
+GO_SUM = "github.com/pkg/errors v0.9.1 h1:a=\ngithub.com/pkg/errors v0.9.1/go.mod h1:b=\ngolang.org/x/net v0.17.0 h1:c=\n"
+GRADLE_LOCK = (
+    "# Gradle dependency locks\n"
+    "com.fasterxml.jackson.core:jackson-core:2.14.1=compileClasspath,runtimeClasspath\n"
+    "junit:junit:4.13.2=testCompileClasspath,testRuntimeClasspath\n"
+    "empty=annotationProcessor\n"
+)
+
+
+def fs_tree(root: Path) -> Path:
+    """A source tree: go.mod/go.sum, the tests' pom.xml (properties, management, test scope), a lockfile."""
+    sys.path.insert(0, str(ROOT / "tests" / "analyze" / "lang"))
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_java import POM
+
+    for sub, name, text in (
+        ("go", "go.mod", GO_MOD),
+        ("go", "go.sum", GO_SUM),
+        ("java", "pom.xml", POM.decode()),
+        ("gradle", "gradle.lockfile", GRADLE_LOCK),
+    ):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        (root / sub / name).write_text(text)
+    return root
+
+
+def fs_comparison(scratch: Path) -> dict[str, dict[Row, str]]:
+    """Per tool, (package, file) -> version for the source tree."""
+    tree = fs_tree(scratch / "project")
+    tools: dict[str, dict[Row, str]] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        out = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "seawall"), "--cache-dir", cache, "-q", "fs", str(tree), "-f", "json",
+             "--list-all-pkgs", "--scanners", ""],
+            check=True, capture_output=True,
+        ).stdout  # fmt: skip
+    tools["seawall"] = {
+        (p["Name"] + (" (dev)" if p.get("Dev") else ""), r["Target"]): p["Version"]
+        for r in json.loads(out)["Results"]
+        for p in r.get("Packages", [])
+    }
+    out = subprocess.run(
+        [str(syft()), f"dir:{tree}", "-o", "json", "-q"],
+        env=peer_env(scratch),
+        check=True,
+        capture_output=True,
+    ).stdout
+    rows: dict[Row, str] = {}
+    for a in json.loads(out)["artifacts"]:
+        group = a["purl"].split("/")[1] if a["purl"].startswith("pkg:maven/") else ""
+        name = f"{group}:{a['name']}" if group else a["name"]
+        rows[(name, a["locations"][0]["path"].lstrip("/"))] = a["version"]
+    tools["syft 1.18"] = rows
+    report = scratch / "trivy-fs.cdx.json"
+    subprocess.run(
+        [str(trivy()), "fs", *trivy_args(scratch), "-f", "cyclonedx", "-o", str(report), "-q", str(tree)],
+        env=peer_env(scratch), check=True, capture_output=True,
+    )  # fmt: skip
+    bom: dict[str, Any] = json.loads(report.read_text())
+    parents: dict[str, str] = {}
+    comps = {c["bom-ref"]: c for c in bom.get("components", [])}
+    for dep in bom.get("dependencies", []):
+        parent = comps.get(dep["ref"])
+        if parent is not None and parent.get("type") == "application":
+            for child in dep.get("dependsOn", []):
+                parents[child] = parent["name"]
+    tools["trivy 0.44"] = {
+        (c["name"], parents.get(c["bom-ref"], "")): c.get("version", "")
+        for c in bom.get("components", [])
+        if c.get("type") == "library"
+    }
+    return tools
+
+
 def main() -> None:
     ensure_image()
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,6 +232,14 @@ def main() -> None:
         for name, where in rows:
             cells = [tools[t].get(eco, {}).get((name, where), "—") or '""' for t in tools]
             print(f"| {name} | {where} | {' | '.join(cells)} |")
+    with tempfile.TemporaryDirectory() as tmp:
+        fs_tools = fs_comparison(Path(tmp))
+    print("\n### Source tree (`fs`): go.mod, go.sum, pom.xml, gradle.lockfile\n")
+    print(f"| package | file | {' | '.join(fs_tools)} |")
+    print(f"|---|---|{'---|' * len(fs_tools)}")
+    for name, where in sorted(set().union(*(t.keys() for t in fs_tools.values()))):
+        cells = [fs_tools[t].get((name, where), "—") or '""' for t in fs_tools]
+        print(f"| {name} | {where} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":
