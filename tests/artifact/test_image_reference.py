@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from seawall.artifact.platform import parse_platform
 from seawall.artifact.reference import parse_reference
-from seawall.artifact.registry import parse_challenge, parse_platform
+from seawall.artifact.registry import parse_challenge
 from seawall.errors import UsageError
 
 DIGEST = "sha256:" + "ab" * 32

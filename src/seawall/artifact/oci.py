@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from seawall.analyze.streams import BlobRef
 from seawall.analyze.walker import LayerSource
 from seawall.artifact.base import Image, ImageLayer, config_diff_ids, history_created_by
+from seawall.artifact.platform import match_platform
 from seawall.errors import ArtifactError, DigestMismatchError
 
 MAX_JSON = 4 * 1024 * 1024
@@ -72,38 +73,12 @@ def read_json_blob(store: BlobStore, digest: str, what: str) -> dict[str, Any]:
     return parse_json(data, what)
 
 
-def parse_platform(text: str) -> tuple[str, str, str]:
-    """``os/arch[/variant]`` -> (os, arch, variant)."""
-    parts = text.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ArtifactError(f"invalid platform {text!r}: expected os/arch[/variant]")
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
-
-
-def _platform_of(desc: Mapping[str, Any]) -> str:
-    p = desc.get("platform") or {}
-    if not isinstance(p, dict):
-        return "?"
-    s = f"{p.get('os', '?')}/{p.get('architecture', '?')}"
-    return s + (f"/{p['variant']}" if p.get("variant") else "")
-
-
 def pick_platform(manifests: list[Mapping[str, Any]], platform: str) -> Mapping[str, Any]:
     """Choose the manifest for ``platform`` from an index's descriptors."""
-    want_os, want_arch, want_variant = parse_platform(platform)
-    candidates = []
-    for desc in manifests:
-        p = desc.get("platform")
-        if not isinstance(p, dict):
-            continue
-        same = p.get("os") == want_os and p.get("architecture") == want_arch
-        if same and (not want_variant or p.get("variant", "") == want_variant):
-            candidates.append(desc)
-    if not candidates:
-        available = ", ".join(sorted({_platform_of(d) for d in manifests})) or "none"
-        raise ArtifactError(f"no image for platform {platform}; available: {available}")
-    # Prefer an exact variant match (e.g. arm64/v8) when none was asked for.
-    return candidates[0]
+    matches, available = match_platform(manifests, platform)
+    if not matches:
+        raise ArtifactError(f"no image for platform {platform}; available: {', '.join(available) or 'none'}")
+    return matches[0]
 
 
 def resolve_descriptor(

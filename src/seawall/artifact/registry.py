@@ -33,8 +33,9 @@ from seawall.artifact.base import Image, ImageLayer, config_diff_ids, history_cr
 from seawall.artifact.credentials import Credentials, find_credentials
 from seawall.artifact.httpclient import make_client
 from seawall.artifact.options import SourceOptions
+from seawall.artifact.platform import match_platform, parse_platform, platform_label
 from seawall.artifact.reference import Reference, parse_reference
-from seawall.errors import ArtifactError, DigestMismatchError, LimitExceededError, RegistryError, UsageError
+from seawall.errors import ArtifactError, DigestMismatchError, LimitExceededError, RegistryError
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +120,6 @@ def parse_challenge(header: str) -> Challenge | None:
         return None
     params = {m.group(1).lower(): (m.group(2) or m.group(3) or "") for m in _CHALLENGE_PARAM.finditer(rest)}
     return Challenge(scheme.lower(), params)
-
-
-def parse_platform(text: str) -> tuple[str, str, str]:
-    """``os/arch[/variant]`` -> (os, arch, variant), with the usual aliases (x86_64, aarch64)."""
-    parts = text.strip().lower().split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise UsageError(f"invalid platform {text!r}: expected os/arch[/variant], e.g. linux/amd64")
-    os_, arch = parts[0], parts[1]
-    arch = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "i686": "386"}.get(
-        arch, arch
-    )
-    variant = parts[2] if len(parts) == 3 else ""
-    return os_, arch, variant
 
 
 class RegistryClient:
@@ -285,37 +273,16 @@ class RegistryClient:
             )
 
     def _pick_platform(self, index: Mapping[str, Any]) -> Descriptor:
-        want_os, want_arch, want_variant = parse_platform(self.opts.platform)
         entries = index.get("manifests")
         if not isinstance(entries, list):
             raise RegistryError(f"{self.ref}: image index has no manifests list")
-        available: list[str] = []
-        matches: list[Descriptor] = []
-        for entry in entries:
-            if not isinstance(entry, dict):
-                continue
-            plat = entry.get("platform")
-            if not isinstance(plat, dict):
-                continue
-            os_, arch = str(plat.get("os", "")), str(plat.get("architecture", ""))
-            variant = str(plat.get("variant", ""))
-            if os_ == "unknown" or arch == "unknown":  # attestation manifests (buildx)
-                continue
-            label = "/".join(p for p in (os_, arch, variant) if p)
-            available.append(label)
-            if os_ != want_os or arch != want_arch:
-                continue
-            # arm64 images usually omit their (only) variant v8.
-            if want_variant and (variant or ("v8" if arch == "arm64" else "")) != want_variant:
-                continue
-            matches.append(_descriptor(entry, "manifest", platform=label))
+        matches, available = match_platform(entries, self.opts.platform)
         if not matches:
-            listed = ", ".join(sorted(set(available))) or "none"
             raise RegistryError(
-                f"{self.ref}: no image for platform {self.opts.platform} (available: {listed}); "
-                "choose one with --platform"
+                f"{self.ref}: no image for platform {self.opts.platform} (available: "
+                f"{', '.join(available) or 'none'}); choose one with --platform"
             )
-        return matches[0]
+        return _descriptor(matches[0], "manifest", platform=platform_label(matches[0]))
 
     def fetch_manifest(self, reference: str) -> tuple[bytes, str, str]:
         """GET a manifest by tag or digest: (bytes, media type, sha256 digest), size-limited and verified."""
