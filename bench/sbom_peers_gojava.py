@@ -3,8 +3,9 @@
 The image is tests/analyze/lang/test_cli_gojava.py's (Debian minbase plus Go binaries built here and from
 npm, uv's cargo-auditable ``uvx`` from PyPI, a WAR, a Spring Boot jar and a Debian JAR); the script runs
 that test first when the image is not cached. Peers as in bench/lang_inventory_java.py. Prints, per
-ecosystem, each package with the version each tool reports, so every difference is visible; the
-explanations are in docs/sbom-comparison.md.
+ecosystem, each package with the version each tool reports, so every difference is visible; then the
+same for a source tree (``fs``: go.mod, go.sum, pom.xml, gradle.lockfile). The explanations are in
+docs/sbom-comparison.md.
 
 Run: ``.venv/bin/python bench/sbom_peers_gojava.py``
 """
