@@ -98,10 +98,7 @@ def config(
         )
     else:
         name = str(paths[0]) if len(paths) == 1 else ", ".join(str(p) for p in paths)
-        report = build_report(scan, name)
-        if format != "table":
-            report.notes.clear()  # warnings went to stderr; JSON/SARIF stay machine-readable
-        data = render(report, format)
+        data = render(build_report(scan, name), format)
     _write(data, output)
     if exit_code and scan.findings:
         raise typer.Exit(exit_code)

@@ -51,5 +51,4 @@ def build_report(scan: ConfigScan, artifact_name: str) -> Report:
                 target=file, result_class="config", type=types.get(file, ""), misconfigurations=list(findings)
             )
         )
-    report.notes.extend(scan.warnings)
     return report
