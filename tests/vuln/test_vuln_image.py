@@ -138,3 +138,23 @@ def test_cyclonedx_carries_vulnerabilities(corpus_db_dir: Path, tmp_path: Path, 
     }
     (affects,) = vulns["CVE-2018-18074"]["affects"]
     assert refs[affects["ref"]]["name"] == "requests"
+
+
+def test_vex_suppressed_findings_keep_justification_in_json(corpus_db_dir: Path, tmp_path: Path) -> None:
+    img = pinned_image()
+    vex = tmp_path / "vex.json"
+    vex.write_text(json.dumps({
+        "@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1", "author": "test",
+        "timestamp": "2026-01-01T00:00:00Z", "version": 1,
+        "statements": [{"vulnerability": {"name": "CVE-2018-18074"}, "products": [{"@id": "pkg:pypi/requests@2.19.0"}],
+                        "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}],
+    }))  # fmt: skip
+    out = tmp_path / "r.json"
+    assert main(["-q", "--cache-dir", str(tmp_path / "c"), "image", f"docker-archive:{img.docker_archive}",
+                 "--scanners", "vuln", "--format", "json", "-o", str(out), "--db-dir", str(corpus_db_dir),
+                 "--skip-db-update", "--vex", str(vex)]) == 0  # fmt: skip
+    (python,) = [r for r in json.loads(out.read_text())["Results"] if r["Target"] == "Python"]
+    assert "CVE-2018-18074" not in {v["VulnerabilityID"] for v in python["Vulnerabilities"]}
+    (mod,) = python["ExperimentalModifiedFindings"]
+    assert mod["VulnerabilityID"] == "CVE-2018-18074" and mod["SuppressedBy"] == "vex:not_affected"
+    assert mod["Justification"] == "vulnerable_code_not_in_execute_path"

@@ -130,7 +130,7 @@ def run_vuln_scanner(request: Any) -> int:
     by_target = {r.target: r for r in request.report.results}
     counted = 0
     for target, result in detailed.items():
-        if not result.kept:
+        if not result.kept and not result.suppressed:
             continue
         res = by_target.get(target)
         if res is None:
@@ -138,6 +138,7 @@ def run_vuln_scanner(request: Any) -> int:
             request.report.results.append(res)
             by_target[target] = res
         res.vulnerabilities.extend(result.kept)
+        res.modified_findings.extend(result.suppressed)  # kept in JSON with their justification
         threshold = options.fail_on or Severity.UNKNOWN
         counted += sum(1 for f in result.kept if f.severity >= threshold)
     return counted

@@ -52,6 +52,7 @@ class Result:
     misconfigurations: list[JSONFinding] = field(default_factory=list)
     secrets: list[JSONFinding] = field(default_factory=list)
     malware: list[JSONFinding] = field(default_factory=list)
+    modified_findings: list[JSONFinding] = field(default_factory=list)  # suppressed by VEX/ignore rules
 
 
 @dataclass(slots=True)

@@ -70,6 +70,7 @@ def result_json(r: Result, list_all_pkgs: bool) -> dict[str, Any]:
         ("Misconfigurations", r.misconfigurations),
         ("Secrets", r.secrets),
         ("Malware", r.malware),
+        ("ExperimentalModifiedFindings", r.modified_findings),
     ):
         if findings:
             d[key] = [f.to_json() for f in findings]
