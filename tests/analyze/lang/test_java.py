@@ -12,6 +12,7 @@ import random
 import shutil
 import struct
 import subprocess
+import sys
 import tracemalloc
 import zipfile
 from dataclasses import dataclass
@@ -251,6 +252,53 @@ def test_manifest_then_file_name(java_data: JavaData) -> None:
     (app,) = _analyze(java_data.name_only, "opt/noinfo-7.8.9.jar").applications
     assert _coords(app.packages) == {("noinfo", "7.8.9", "opt/noinfo-7.8.9.jar")}
     assert app.packages[0].purl == "pkg:maven/noinfo@7.8.9"
+
+
+TABULA = "tabula-py==2.10.0"
+
+
+@pytest.fixture(scope="session")
+def shaded_jar() -> Path:
+    """tabula's jar-with-dependencies from PyPI's tabula-py wheel: a real shaded jar (cached)."""
+    root = TEST_CACHE / "lang-java-shaded-v1"
+    with locked("lang-java-shaded"):
+        if not (root / "done").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(root),
+                 TABULA],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            (wheel,) = root.glob("*.whl")
+            with zipfile.ZipFile(wheel) as zf:
+                (member,) = (n for n in zf.namelist() if n.endswith("-jar-with-dependencies.jar"))
+                (root / member.rpartition("/")[2]).write_bytes(zf.read(member))
+            wheel.unlink()
+            (root / "done").write_text("ok")
+    (jar,) = root.glob("*.jar")
+    return jar
+
+
+def test_real_shaded_jar(shaded_jar: Path) -> None:
+    with zipfile.ZipFile(shaded_jar) as zf:
+        shaded = {
+            tuple(n.split("/")[2:4])
+            for n in zf.namelist()
+            if n.startswith("META-INF/maven/") and n.endswith("/pom.properties")
+        }
+    assert len(shaded) >= 10
+    path = f"opt/tabula/{shaded_jar.name}"
+    (app,) = _analyze(shaded_jar, path).applications
+    names = {p.name for p in app.packages}
+    # Every shaded pom.properties, plus the jar itself, named by its file (it carries no pom of its own).
+    assert names == {f"{g}:{a}" for g, a in shaded} | {"tabula"}
+    own = next(p for p in app.packages if p.name == "tabula")
+    assert (
+        own.version == "1.0.5-jar-with-dependencies"
+        and own.purl == "pkg:maven/tabula@1.0.5-jar-with-dependencies"
+    )
+    assert all(p.file_path == path for p in app.packages)
 
 
 # Hostile archives ------------------------------------------------------------------------------------

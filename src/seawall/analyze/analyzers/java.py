@@ -45,7 +45,7 @@ class JarAnalyzer(Analyzer):
     """JAR, WAR, EAR and PAR archives, including archives nested inside them."""
 
     name = "jar"
-    version = 2
+    version = 3
     suffixes = ARCHIVE_SUFFIXES
     max_size = 256 * 1024 * 1024
 

@@ -272,6 +272,8 @@ def _own_identity(path: str, pom_props: list[Artifact], manifest: dict[str, str]
         if any((p.group, p.artifact, p.version) == same for p in pom_props):
             return None
         return from_manifest
-    if name_version and not pom_props:
+    # A shaded jar carries its dependencies' pom.properties but often not its own: its name is all
+    # that identifies it (tabula-1.0.5-jar-with-dependencies.jar).
+    if name_version and all(p.artifact != name_artifact for p in pom_props):
         return Artifact("", name_artifact, name_version, path, "file name")
     return None
