@@ -205,12 +205,16 @@ class ContainerResolver:
         """Drop a pid from the cache (the process exited)."""
         self._pid_cid.pop(pid, None)
 
-    def metadata(self, cid: str) -> dict[str, Any]:
-        """Container fields for ``cid`` from the API (cached; misses retried after a TTL)."""
+    def metadata(self, cid: str, urgent: bool = False) -> dict[str, Any]:
+        """Container fields for ``cid`` from the API (cached; misses retried after a TTL).
+
+        ``urgent`` re-inspects a container whose overlay directories were not known yet at once
+        (an exec needs them for ``proc.is_exe_upper_layer``), within the same bounded retry budget.
+        """
         meta = self._meta.get(cid)
         if meta is not None:
             retry = self._incomplete.get(cid)
-            if retry is None or time.monotonic() < retry[0]:
+            if retry is None or (time.monotonic() < retry[0] and not urgent):
                 return meta
             # Inspected while still being created: the overlay dirs appear once it runs.
             self._incomplete[cid] = (
@@ -263,7 +267,7 @@ class ContainerResolver:
             event.setdefault("container.id", "host")
             event.setdefault("container.name", "host")
             return
-        meta = self.metadata(cid)
+        meta = self.metadata(cid, urgent=event.get("evt.type") in EXEC_TYPES)
         event.update(meta)
         layers = event.pop("_layers", None)
         if layers is not None and event.get("evt.type") in EXEC_TYPES:

@@ -284,6 +284,8 @@ class BpftraceSource:
                 ev.pop(key, None)
             ev["proc.name"] = comm
             ev["proc.exepath"] = filename
+        if not ev.get("proc.exepath"):  # /proc was already gone
+            ev["proc.exepath"] = filename
         if not argv:
             ev.setdefault("proc.exe", filename)
             ev.setdefault("proc.cmdline", comm)
