@@ -160,7 +160,7 @@ def entry_affects(compare: Compare, version: str, entry: Mapping[str, Any]) -> t
 
 
 class Matcher:
-    """Matches packages against one store; caches withdrawn checks and comparators per run."""
+    """Matches packages against one store (one instance per scan: it fixes "now" for withdrawals)."""
 
     def __init__(self, db: VulnDB) -> None:
         self.db = db
@@ -415,17 +415,16 @@ def match_package(
 ) -> list[DetectedVulnerability]:
     """Findings for one package given (name, version) queries (source and binary for OS packages)."""
     hits: list[Hit] = []
-    seen: set[str] = set()
-    version_for: dict[str, str] = {}
+    seen: set[tuple[str, tuple[str, ...], str]] = set()
     for name, version in queries:
         if not version:
             continue  # no version (a Go main module built as "(devel)"): ranges would match everything
         for h in matcher.match(ecosystem, name, version):
-            if h.advisory_id + "\0" + str(id(h.entry)) in seen:
+            key = (h.advisory_id, h.fixed, h.status)  # the source and binary queries can hit the same entry
+            if key in seen:
                 continue
-            seen.add(h.advisory_id + "\0" + str(id(h.entry)))
+            seen.add(key)
             hits.append(h)
-            version_for.setdefault(h.advisory_id, version)
     builder = _Builder(matcher.db, ecosystem)
     installed = pkg.full_version
     groups = _merge_groups(hits, matcher.db)
