@@ -53,7 +53,10 @@ class Comparator(Protocol):
 class Constraint(Protocol):
     """A parsed version constraint (range, specifier set, requirement list)."""
 
-    text: str
+    @property
+    def text(self) -> str:
+        """The constraint as it was written."""
+        ...
 
     def contains(self, version: str) -> bool:
         """True when ``version`` satisfies the constraint; never raises."""
@@ -142,15 +145,15 @@ def parse_constraint(
     """
     scheme = _ECOSYSTEMS.get(ecosystem.split(":", 1)[0].strip().lower(), ecosystem.lower())
     if scheme == "npm":
-        return NpmRange(text, loose=loose, include_prerelease=bool(include_prerelease))
+        return NpmRange.parse(text, loose=loose, include_prerelease=bool(include_prerelease))
     if scheme == "pep440":
-        return Pep440Constraint(text, prereleases=include_prerelease)
+        return Pep440Constraint.parse(text, prereleases=include_prerelease)
     if scheme == "gem":
-        return GemRequirement(text)
+        return GemRequirement.parse(text)
     if scheme == "maven":
-        return MavenRange(text)
+        return MavenRange.parse(text)
     if scheme == "apk":
-        return ApkConstraint(text)
+        return ApkConstraint.parse(text)
     raise ConstraintError(f"no constraint syntax for ecosystem {ecosystem!r}")
 
 

@@ -16,6 +16,7 @@ two versions that break at the same point after equal tokens compare equal). Str
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from seawall.vulndb.versions._common import CACHE_SIZE, MAX_VERSION_LENGTH, ConstraintError
@@ -165,20 +166,25 @@ _OPS = {
 _CONSTRAINT = re.compile(r"\s*(!?)([<>=~]{1,2})\s*(\S+)\s*")
 
 
+@dataclass(frozen=True, slots=True)
 class ApkConstraint:
     """One apk dependency constraint such as ``>=1.2-r0``, ``~3.6`` or ``!<2``."""
 
-    def __init__(self, text: str) -> None:
+    text: str
+    op: str
+    version: str
+    negate: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> ApkConstraint:
+        """Parse ``[!]op version``; raises ConstraintError when it is not an apk constraint."""
         m = _CONSTRAINT.fullmatch(text)
         if m is None or m.group(2) not in _OPS:
             raise ConstraintError(f"not an apk version constraint: {text[:80]!r}")
-        self.text = text
-        self._negate = bool(m.group(1))
-        self._op = m.group(2)
-        self._version = m.group(3)
+        return cls(text=text, op=m.group(2), version=m.group(3), negate=bool(m.group(1)))
 
     def contains(self, version: str) -> bool:
         """True when ``version`` satisfies the constraint (apk_version_match)."""
-        fuzzy = "~" in self._op
-        ok = compare_tokens(tokens(version), tokens(self._version), fuzzy) in _OPS[self._op]
-        return ok != self._negate
+        fuzzy = "~" in self.op
+        ok = compare_tokens(tokens(version), tokens(self.version), fuzzy) in _OPS[self.op]
+        return ok != self.negate

@@ -13,6 +13,7 @@ themselves by string order. Strings over 1024 characters are invalid.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from seawall.vulndb.versions._common import CACHE_SIZE, MAX_VERSION_LENGTH, ConstraintError, fallback
@@ -108,22 +109,25 @@ _REQUIREMENT = re.compile(
 )
 
 
+@dataclass(frozen=True, slots=True)
 class GemRequirement:
     """A RubyGems requirement list such as ``~> 1.4, >= 1.4.2`` (comma = and)."""
 
-    def __init__(self, text: str) -> None:
+    text: str
+    parts: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> GemRequirement:
+        """Parse ``op version[, op version ...]`` (blank = ``>= 0``); raises ConstraintError if malformed."""
         if len(text) > 16 * MAX_VERSION_LENGTH:
             raise ConstraintError("RubyGems requirement is too long")
-        self.text = text
-        self.parts: list[tuple[str, str]] = []
-        pieces = [p for p in text.split(",")] if text.strip(_RUBY_SPACE) else []
-        for piece in pieces:
+        parts: list[tuple[str, str]] = []
+        for piece in text.split(",") if text.strip(_RUBY_SPACE) else []:
             m = _REQUIREMENT.fullmatch(piece)
             if m is None:
                 raise ConstraintError(f"not a RubyGems requirement: {piece[:80]!r}")
-            self.parts.append((m.group(1) or "=", m.group(2)))
-        if not self.parts:
-            self.parts.append((">=", "0"))
+            parts.append((m.group(1) or "=", m.group(2)))
+        return cls(text=text, parts=tuple(parts) or ((">=", "0"),))
 
     def contains(self, version: str) -> bool:
         """True when ``version`` satisfies every requirement (``Gem::Requirement#satisfied_by?``)."""

@@ -15,6 +15,7 @@ themselves by string order. Ranges (``[1.0,2.0)``, ``(,1.1],[1.3,)``, a bare sof
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -277,14 +278,19 @@ _MAVEN = MavenComparator()
 Restriction = tuple[str | None, bool, str | None, bool]
 
 
+@dataclass(frozen=True, slots=True)
 class MavenRange:
     """A Maven version range (``VersionRange.createFromVersionSpec``)."""
 
-    def __init__(self, text: str) -> None:
+    text: str
+    restrictions: tuple[Restriction, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> MavenRange:
+        """Parse ``[1.0,2.0)``, ``(,1.1],[1.3,)`` or a bare (soft) version; raises ConstraintError."""
         if len(text) > 16 * MAX_MAVEN_LENGTH:
             raise ConstraintError("Maven version range is too long")
-        self.text = text
-        self.restrictions: list[Restriction] = []
+        restrictions: list[Restriction] = []
         rest = text.strip()
         upper: str | None = None
         while rest.startswith(("[", "(")):
@@ -292,19 +298,20 @@ class MavenRange:
             if not ends:
                 raise ConstraintError(f"unbounded Maven range: {text[:80]!r}")
             end = min(ends)
-            restriction = self._restriction(rest[: end + 1])
+            restriction = cls._restriction(rest[: end + 1])
             if upper is not None and (restriction[0] is None or _MAVEN.compare(restriction[0], upper) < 0):
                 raise ConstraintError(f"Maven ranges overlap: {text[:80]!r}")
-            self.restrictions.append(restriction)
+            restrictions.append(restriction)
             upper = restriction[2]
             rest = rest[end + 1 :].strip()
             if rest.startswith(","):
                 rest = rest[1:].strip()
         if rest:
-            if self.restrictions:
+            if restrictions:
                 raise ConstraintError(f"only bracketed ranges may be combined: {text[:80]!r}")
             # A bare version is a soft requirement: Maven accepts any version for it.
-            self.restrictions.append((None, False, None, False))
+            restrictions.append((None, False, None, False))
+        return cls(text=text, restrictions=tuple(restrictions))
 
     @staticmethod
     def _restriction(spec: str) -> Restriction:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from seawall.vulndb.versions._common import ConstraintError
 from seawall.vulndb.versions.semver import (
@@ -213,22 +214,25 @@ def _replace_xranges(comp: str, loose: bool, include_pre: bool) -> str:
     return " ".join(out)
 
 
+@dataclass(frozen=True, slots=True)
 class _Comparator:
-    __slots__ = ("key", "op", "value")
+    op: str
+    key: Key | None
+    value: str
 
-    def __init__(self, comp: str, loose: bool) -> None:
+    @classmethod
+    def parse(cls, comp: str, loose: bool) -> _Comparator:
         comp = " ".join(comp.strip().split())
         m = _RE[loose]["comparator"].match(comp)
         if m is None:
             raise ConstraintError(f"invalid npm comparator: {comp[:80]!r}")
-        op = m.group(1) or ""
-        self.op = "" if op == "=" else op
-        self.key: Key | None = None
-        if m.group(2):
-            self.key = parse_npm(m.group(2), loose)
-            if self.key is None:
-                raise ConstraintError(f"invalid npm version in range: {m.group(2)[:80]!r}")
-        self.value = f"{self.op}{m.group(2)}" if self.key is not None else ""
+        op = "" if (m.group(1) or "") == "=" else (m.group(1) or "")
+        if not m.group(2):
+            return cls(op=op, key=None, value="")
+        key = parse_npm(m.group(2), loose)
+        if key is None:
+            raise ConstraintError(f"invalid npm version in range: {m.group(2)[:80]!r}")
+        return cls(op=op, key=key, value=f"{op}{m.group(2)}")
 
     def test(self, v: Key) -> bool:
         if self.key is None:
@@ -248,37 +252,42 @@ class _Comparator:
 _NULL_SET_KEY = (0, 0, 0, (0, (0, 0)))
 
 
+@dataclass(frozen=True, slots=True)
 class NpmRange:
     """A parsed node-semver range."""
 
-    def __init__(self, text: str, loose: bool = False, include_prerelease: bool = False) -> None:
+    text: str
+    sets: tuple[tuple[_Comparator, ...], ...]
+    loose: bool = False
+    include_prerelease: bool = False
+
+    @classmethod
+    def parse(cls, text: str, loose: bool = False, include_prerelease: bool = False) -> NpmRange:
+        """Parse a node-semver range with its options; raises ConstraintError where node-semver throws."""
         if len(text) > MAX_RANGE_LENGTH:
             raise ConstraintError("npm range is too long")
-        self.text = text
-        self.loose = loose
-        self.include_prerelease = include_prerelease
         raw = " ".join(text.strip().split())
-        sets = [self._parse_set(part.strip()) for part in raw.split("||")]
+        sets = [cls._parse_set(part.strip(), loose, include_prerelease) for part in raw.split("||")]
         sets = [s for s in sets if s]
         if not sets:
             raise ConstraintError(f"invalid npm range: {text[:80]!r}")
         if len(sets) > 1:
             # node-semver drops "<0.0.0-0" sets when other alternatives exist.
-            useful = [s for s in sets if not self._null_set(s)]
+            useful = [s for s in sets if not cls._null_set(s)]
             sets = useful or sets[:1]
             # ... and a lone "any" set replaces all the others (which changes pre-release matching).
             for s in sets:
                 if len(s) == 1 and s[0].key is None:
                     sets = [s]
                     break
-        self.sets = sets
+        return cls(text=text, sets=tuple(sets), loose=loose, include_prerelease=include_prerelease)
 
     @staticmethod
-    def _null_set(comparators: list[_Comparator]) -> bool:
+    def _null_set(comparators: tuple[_Comparator, ...]) -> bool:
         return any(c.op == "<" and c.key == _NULL_SET_KEY for c in comparators)
 
-    def _parse_set(self, text: str) -> list[_Comparator]:
-        loose, inc = self.loose, self.include_prerelease
+    @staticmethod
+    def _parse_set(text: str, loose: bool, inc: bool) -> tuple[_Comparator, ...]:
         # Build metadata is stripped first so it cannot bleed into the version.
         text = _BUILD_STRIP.sub("", text)
         text = _RE[loose]["hyphen"].sub(_hyphen_replace(inc), text)
@@ -297,13 +306,13 @@ class NpmRange:
             comps = [c for c in comps if _RE[True]["comparator"].match(c)]
         result: dict[str, _Comparator] = {}
         for c in comps:
-            comparator = _Comparator(c, loose)
+            comparator = _Comparator.parse(c, loose)
             if comparator.op == "<" and comparator.key == _NULL_SET_KEY:
-                return [comparator]
+                return (comparator,)
             result[comparator.value] = comparator
         if len(result) > 1 and "" in result:
             del result[""]
-        return list(result.values())
+        return tuple(result.values())
 
     def contains(self, version: str) -> bool:
         """True when ``version`` satisfies the range (node-semver ``Range#test``)."""
@@ -312,7 +321,7 @@ class NpmRange:
             return False
         return any(self._test_set(s, v) for s in self.sets)
 
-    def _test_set(self, comparators: list[_Comparator], v: Key) -> bool:
+    def _test_set(self, comparators: tuple[_Comparator, ...], v: Key) -> bool:
         if not all(c.test(v) for c in comparators):
             return False
         if v[3] != (1,) and not self.include_prerelease:
@@ -324,6 +333,6 @@ class NpmRange:
 def satisfies(version: str, text: str, loose: bool = False, include_prerelease: bool = False) -> bool:
     """node-semver ``satisfies``: False for an invalid version or an invalid range."""
     try:
-        return NpmRange(text, loose, include_prerelease).contains(version)
+        return NpmRange.parse(text, loose, include_prerelease).contains(version)
     except ConstraintError:
         return False

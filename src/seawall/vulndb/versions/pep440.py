@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -88,24 +89,30 @@ class Pep440Comparator:
         return parse(v) is not None
 
 
+@dataclass(frozen=True, slots=True)
 class Pep440Constraint:
     """A PEP 440 specifier set; ``prereleases`` as in ``SpecifierSet.contains`` (None = default rule)."""
 
-    def __init__(self, text: str, prereleases: bool | None = None) -> None:
+    text: str
+    spec: SpecifierSet
+    prereleases: bool | None = None
+
+    @classmethod
+    def parse(cls, text: str, prereleases: bool | None = None) -> Pep440Constraint:
+        """Parse a specifier set such as ``>=1.0,<2``; raises ConstraintError when it is malformed."""
         if len(text) > 16 * MAX_VERSION_LENGTH:
             raise ConstraintError("PyPI specifier is too long")
         try:
-            self._spec = SpecifierSet(text)
+            spec = SpecifierSet(text)
         except InvalidSpecifier as exc:
             raise ConstraintError(f"not a PEP 440 specifier: {text[:80]!r}") from exc
-        self.text = text
-        self._prereleases = prereleases
+        return cls(text=text, spec=spec, prereleases=prereleases)
 
     def contains(self, version: str) -> bool:
         """True when ``version`` satisfies every specifier in the set."""
         if len(version) > MAX_VERSION_LENGTH:
             return False
         try:
-            return bool(self._spec.contains(version, prereleases=self._prereleases))
+            return bool(self.spec.contains(version, prereleases=self.prereleases))
         except (InvalidVersion, ValueError, TypeError):
             return False
