@@ -130,6 +130,9 @@ class DetectedVulnerability:
     def summary(self) -> FindingSummary:
         """The format-neutral view used by the table, SARIF and JUnit writers."""
         fix = f" Fixed version: {self.fixed_version}." if self.fixed_version else f" Status: {self.status}."
+        if self.layer.diff_id:
+            # The layer that installed the package: where to fix it in the Dockerfile.
+            fix += f" Layer: {self.layer.diff_id.removeprefix('sha256:')[:12]}."
         kind = "malicious package" if self.malicious else "vulnerability"
         message = (
             f"Package {self.pkg_name} {self.installed_version} is affected by {kind} {self.vulnerability_id}"
