@@ -26,6 +26,7 @@ _STRICT_UPSTREAM = re.compile(r"[0-9][A-Za-z0-9.+~:-]*")
 _STRICT_REVISION = re.compile(r"[A-Za-z0-9.+~]*")
 _INT_MAX = 2**31 - 1
 _EPOCH = re.compile(r"[+-]?[0-9]+")
+_INNER_SPACE = re.compile(r"[ \t\n\v\f\r]")
 
 # dpkg's order(): '~' = -1, end of run = 0, letters = their code, others = byte + 256 (a signed
 # char in C, so bytes >= 0x80 land between the letters and the ASCII punctuation).
@@ -51,15 +52,13 @@ def _run_weights(letters: bytes) -> tuple[int, ...]:
 
 def _part_key(text: str) -> Part:
     """A tuple key whose natural order is dpkg's verrevcmp order."""
-    pairs: list[tuple[tuple[int, ...], int]] = []
     raw = text.encode("utf-8", "surrogatepass")
-    pos = 0
-    while pos < len(raw):
-        m = _DIGIT_RUN.match(raw, pos)
-        assert m is not None  # the pattern matches the empty string
-        letters, digits = m.group(1), m.group(2)
-        pos = m.end()
-        pairs.append((_run_weights(letters), int(digits) if digits else 0))
+    # findall also yields one empty (letters, digits) match at the end of the string: skip it.
+    pairs = [
+        (_run_weights(letters), int(digits) if digits else 0)
+        for letters, digits in _DIGIT_RUN.findall(raw)
+        if letters or digits
+    ]
     # Only the first pair can equal the padding (empty letters, number 0); drop it so "" == "0".
     while pairs and pairs[-1] == _PAD:
         pairs.pop()
@@ -75,7 +74,7 @@ Key = tuple[int, Part, Part]
 def parse(version: str) -> Key | None:
     """The sort key of a version, or None when dpkg would refuse it."""
     s = version.strip(_WHITESPACE)
-    if not s or any(c in _WHITESPACE for c in s):
+    if not s or _INNER_SPACE.search(s):
         return None
     epoch = 0
     if ":" in s:
