@@ -193,3 +193,16 @@ def test_cargo_lock_v1_and_duplicates() -> None:
     assert app.depends_on == ("rand@0.7.3", "rand@0.8.5")
     bad = CargoLockAnalyzer().analyze("Cargo.lock", b"[[package]\n")
     assert bad is not None and bad.warnings
+
+
+def test_ruby_default_gems_of_debian(tmp_path: Path, debian_tree: Callable[[str], Path]) -> None:
+    # Debian's libruby3.1: the default and bundled gems' specifications, written by RubyGems.
+    tree = debian_tree("libruby3.1")
+    specs = sorted(tree.rglob("specifications/**/*.gemspec"))
+    assert len(specs) >= 50
+    facts = walk(tmp_path, tar_of(tree), [GemspecAnalyzer()])
+    for spec in specs:
+        rel = str(spec.relative_to(tree))
+        [app] = facts.files[rel].applications
+        [pkg] = app.packages
+        assert spec.name == f"{pkg.name}-{pkg.version}.gemspec" and pkg.licenses, rel

@@ -199,3 +199,26 @@ def test_poetry_legacy_category_and_bad_lockfiles() -> None:
     for analyzer, name in ((PoetryLockAnalyzer(), "poetry.lock"), (PipfileLockAnalyzer(), "Pipfile.lock")):
         bad = analyzer.analyze(name, b"[[package]\nname = {")
         assert bad is not None and bad.warnings and not bad.applications
+
+
+def test_every_distribution_of_this_environment_matches_importlib_metadata() -> None:
+    # The project's own venv: dozens of real wheels/sdists installed by pip. importlib.metadata is the oracle.
+    import importlib.metadata
+
+    analyzer = PythonPackageAnalyzer()
+    checked = 0
+    for dist in importlib.metadata.distributions():
+        files = [
+            f for f in dist.files or () if str(f).endswith((".dist-info/METADATA", ".egg-info/PKG-INFO"))
+        ]
+        if not files:
+            continue
+        path = Path(str(dist.locate_file(files[0])))
+        if not path.exists():  # an editable install's record points into the source tree
+            continue
+        rel = str(path).lstrip("/")
+        assert analyzer.claims(rel, 0o644, path.stat().st_size), rel
+        [pkg] = _parse(analyzer, rel, path.read_bytes())
+        assert (pkg.name, pkg.version) == (dist.metadata["Name"], dist.version), rel
+        checked += 1
+    assert checked >= 30
