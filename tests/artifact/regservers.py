@@ -94,11 +94,15 @@ class Registry:
 
 
 def start_registry(
-    workdir: Path, storage: Path, auth: dict[str, Any] | None = None, tls: tuple[Path, Path] | None = None
+    workdir: Path,
+    storage: Path,
+    auth: dict[str, Any] | None = None,
+    tls: tuple[Path, Path] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Registry:
     """Start the Debian distribution registry with filesystem storage in ``storage``.
 
-    ``tls`` is (certificate, key) to serve HTTPS.
+    ``tls`` is (certificate, key) to serve HTTPS; ``extra`` adds top-level config sections (``notifications``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -112,6 +116,7 @@ def start_registry(
         config["auth"] = auth
     if tls:
         config["http"]["tls"] = {"certificate": str(tls[0]), "key": str(tls[1])}
+    config.update(extra or {})
     config_path = workdir / "config.yml"
     config_path.write_text(json.dumps(config))  # JSON is YAML
     log_path = workdir / "registry.log"

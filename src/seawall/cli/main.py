@@ -72,13 +72,14 @@ def main_callback(
 
 
 def _register() -> None:
-    from seawall.cli import config, db, image, runtime, sbom
+    from seawall.cli import config, db, image, registry, runtime, sbom
 
     image.register(app)
     db.register(app)
     sbom.register(app)
     runtime.register(app)
     config.register(app)
+    registry.register(app)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""Registry protection: token authentication server, registry probe, access monitoring."""

@@ -1,0 +1,202 @@
+"""The HTTP front of the token service: ``GET /token`` (Basic auth) and the OAuth2 ``POST /token`` form."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import http.server
+import logging
+import math
+import ssl
+import threading
+import urllib.parse
+from typing import Any
+
+import orjson
+
+from seawall.errors import UsageError
+from seawall.registry.auth.service import Credentials, Decision, TokenService, iso
+
+log = logging.getLogger("seawall.registry")
+
+MAX_BODY = 64 * 1024
+MAX_CREDENTIAL = 4096
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up or speak garbage are logged, never printed as tracebacks.
+        log.debug("connection from %s failed", client_address, exc_info=True)
+
+
+def parse_basic(header: str) -> Credentials | None:
+    """Credentials from an ``Authorization: Basic`` header; anonymous when absent; None when malformed."""
+    if not header:
+        return Credentials(None)
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or len(value) > MAX_CREDENTIAL:
+        return None
+    try:
+        user, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return Credentials(user, password) if sep and user else None
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "seawall-auth"
+    sys_version = ""
+    service: TokenService
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = orjson.dumps(body)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _answer(self, decision: Decision, oauth: bool) -> None:
+        if decision.status == 200:
+            body: dict[str, Any] = {
+                "token": decision.token,
+                "access_token": decision.token,
+                "expires_in": decision.expires_in,
+                "issued_at": iso(decision.issued_at),
+            }
+            if oauth:
+                body["scope"] = " ".join(s.text() for s in decision.granted)
+            self._send(200, body)
+            return
+        headers = {}
+        if decision.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="seawall"'
+        if decision.status == 429:
+            headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
+        code = {400: "invalid_request", 401: "UNAUTHORIZED", 429: "TOOMANYREQUESTS"}.get(
+            decision.status, "DENIED"
+        )
+        errors = {"errors": [{"code": code, "message": decision.reason}]}
+        if oauth:
+            errors["error"] = "invalid_grant" if decision.status == 401 else code.lower()  # type: ignore[assignment]
+        self._send(decision.status, errors, headers)
+
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/healthz":
+            self._send(200, {"status": "ok"})
+            return
+        if url.path != "/token":
+            self._send(404, {"errors": [{"code": "NOT_FOUND", "message": "no such endpoint"}]})
+            return
+        query = urllib.parse.parse_qs(url.query, max_num_fields=64)
+        creds = parse_basic(self.headers.get("Authorization", ""))
+        if creds is None:
+            self._send(400, {"errors": [{"code": "invalid_request", "message": "malformed Authorization"}]})
+            return
+        service = query.get("service", [""])[0]
+        decision = self.service.request(
+            creds, service, query.get("scope", []), self.client_address[0], self.headers.get("User-Agent", "")
+        )
+        self._answer(decision, oauth=False)
+
+    def do_POST(self) -> None:
+        if urllib.parse.urlsplit(self.path).path != "/token":
+            self._send(404, {"errors": [{"code": "NOT_FOUND", "message": "no such endpoint"}]})
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True
+            self._send(400, {"error": "invalid_request", "error_description": "body missing or too large"})
+            return
+        try:
+            form = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"), max_num_fields=64)
+        except (UnicodeDecodeError, ValueError):
+            self._send(400, {"error": "invalid_request", "error_description": "malformed form"})
+            return
+        grant_type = form.get("grant_type", [""])[0]
+        if grant_type != "password":
+            # Refresh tokens are never issued, so only the password grant exists.
+            self._send(
+                400, {"error": "unsupported_grant_type", "error_description": "use grant_type=password"}
+            )
+            return
+        user, password = form.get("username", [""])[0], form.get("password", [""])[0]
+        if not user or len(password) > MAX_CREDENTIAL:
+            self._send(
+                400, {"error": "invalid_request", "error_description": "username and password required"}
+            )
+            return
+        decision = self.service.request(
+            Credentials(user, password),
+            form.get("service", [""])[0],
+            form.get("scope", []),
+            self.client_address[0],
+            self.headers.get("User-Agent", ""),
+        )
+        self._answer(decision, oauth=True)
+
+
+class AuthServer:
+    """The token server listening on ``host:port`` (TLS when the config names a certificate and key)."""
+
+    def __init__(self, service: TokenService, host: str, port: int) -> None:
+        handler = type("Handler", (_Handler,), {"service": service})
+        self.service = service
+        self.httpd = _Server((host, port), handler)
+        cfg = service.config
+        self.tls = cfg.tls_certificate is not None
+        if cfg.tls_certificate is not None:
+            if cfg.tls_key is None:
+                raise UsageError("tls.certificate needs tls.key")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            try:
+                ctx.load_cert_chain(cfg.tls_certificate, cfg.tls_key)
+            except (OSError, ssl.SSLError) as exc:
+                raise UsageError(f"cannot load TLS certificate: {exc}") from exc
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with port 0)."""
+        return int(self.httpd.server_address[1])
+
+    def start(self) -> AuthServer:
+        """Serve from a background thread."""
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="seawall-auth", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until ``stop``."""
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and close the audit log."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.service.audit.close()
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``host:port`` into its parts; UsageError when malformed."""
+    host, _, port = listen.rpartition(":")
+    try:
+        return host.strip("[]") or "0.0.0.0", int(port)
+    except ValueError:
+        raise UsageError(f"listen address {listen!r}: expected HOST:PORT") from None
