@@ -80,3 +80,9 @@ def debian_tree() -> Callable[[str], Path]:
 @pytest.fixture(scope="session")
 def dotnet_deps() -> Path:
     return langdata.dotnet_deps()
+
+
+@pytest.fixture(scope="session")
+def node_express() -> Path:
+    _need("npm")
+    return langdata.node_express()

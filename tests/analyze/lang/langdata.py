@@ -543,3 +543,20 @@ def top_layer(image: BuiltImage) -> Path:
     )
     manifest = json.loads((layout / "blobs" / "sha256" / desc["digest"].split(":")[1]).read_text())
     return layout / "blobs" / "sha256" / manifest["layers"][-1]["digest"].split(":")[1]
+
+
+def node_express() -> Path:
+    """``npm install express@4.19.2`` (about 65 packages, nested copies included) and npm's own view of the
+    tree, ``npm ls --all --parseable --long`` (``path:name@version`` lines), as the oracle."""
+
+    def build(root: Path) -> None:
+        (root / "package.json").write_text('{"name": "web", "version": "1.0.0", "private": true}\n')
+        run("npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "express@4.19.2", cwd=root)
+        home = TEST_CACHE / f"lang-home-v{VERSION}"
+        proc = subprocess.run(
+            ["npm", "ls", "--all", "--parseable", "--long"], cwd=root, env=_env(home), capture_output=True,
+            text=True, check=True,
+        )  # fmt: skip
+        (root / "npm-ls.txt").write_text(proc.stdout)
+
+    return cached("node-express", build)

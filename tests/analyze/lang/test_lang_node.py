@@ -185,3 +185,17 @@ def test_yarn_and_lock_in_one_walk(tmp_path: Path, node_locks: Path) -> None:
     facts = walk(tmp_path, layer, [YarnLockAnalyzer(), PnpmLockAnalyzer()])
     assert name_versions(packages_of(facts, "yarn")) == TREE
     assert name_versions(packages_of(facts, "pnpm")) == TREE
+
+
+def test_express_tree_matches_npm_ls(tmp_path: Path, node_express: Path) -> None:
+    # npm's own listing of what it installed (path:name@version) is the oracle, nested copies included.
+    expected = set()
+    for line in (node_express / "npm-ls.txt").read_text().splitlines()[1:]:  # line 1: the project
+        path, _, ident = line.rpartition(":")
+        expected.add((str(Path(path).relative_to(node_express)), ident))
+    assert len(expected) >= 60
+    facts = walk(tmp_path, tar_of(node_express), [NodePkgAnalyzer(), NpmLockAnalyzer()])
+    installed = {(p.file_path.rpartition("/package.json")[0], p.id) for p in packages_of(facts, "node-pkg")}
+    assert installed == expected
+    locked = {p.id for p in packages_of(facts, "npm")}
+    assert locked == {ident for _, ident in expected}
