@@ -220,3 +220,15 @@ def test_process_connector_raises_exec_rules_for_a_podman_container(podman: Podm
     assert shell.output_fields["proc.name"] == "bash"
     with httpx.Client(transport=httpx.HTTPTransport(uds=str(podman.socket))) as client:
         assert client.get("http://d/v1.41/containers/json").status_code == 200  # the API the agent used
+
+
+def test_fanotify_source_raises_write_rules_for_a_podman_container(podman: Podman, listener: int) -> None:
+    from seawall.runtime.sources.fanotify import FanotifySource
+
+    wanted = {"Write below binary dir"}
+    name = f"sw-rt-fan-{os.getpid()}"
+    alerts = _run_scenario(podman, FanotifySource(), wanted, name, listener)
+    assert wanted <= {a.rule for a in alerts}, sorted({a.rule for a in alerts})
+    _container_id(podman, name, alerts)
+    write = next(a for a in alerts if a.rule == "Write below binary dir")
+    assert write.output_fields["fd.name"] == "/usr/bin/dropped"  # fanotify reports the resolved path

@@ -157,6 +157,8 @@ class ContainerResolver:
         self._meta: dict[str, dict[str, Any]] = {}
         self._misses: dict[str, float] = {}
         self._incomplete: dict[str, tuple[float, int]] = {}
+        self._mount_cid: dict[str, str] = {}
+        self._mount_scan = 0.0
         self._pid_cid: dict[int, str | None] = {}
         self._cgroup_ids: dict[int, str] = {}
         self._cgroup_scan = 0.0
@@ -200,6 +202,25 @@ class ContainerResolver:
             self._pid_cid.clear()
         self._pid_cid[pid] = cid
         return cid
+
+    def container_of_mount(self, mount_point: str) -> str | None:
+        """The running container whose root filesystem is mounted at ``mount_point`` (API lookup)."""
+        cid = self._mount_cid.get(mount_point)
+        if cid is not None or self._client is None or time.monotonic() - self._mount_scan < 1.0:
+            return cid
+        self._mount_scan = time.monotonic()
+        try:
+            resp = self._client.get("/v1.41/containers/json")
+            listing = resp.json() if resp.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            return None
+        for item in listing if isinstance(listing, list) else []:
+            full = str(item.get("Id", "")) if isinstance(item, dict) else ""
+            meta = self._meta.get(full) or self._fetch(full)
+            layers = meta.get("_layers") if meta else None
+            if layers:
+                self._mount_cid[layers[1]] = full
+        return self._mount_cid.get(mount_point)
 
     def forget_pid(self, pid: int) -> None:
         """Drop a pid from the cache (the process exited)."""
@@ -263,6 +284,9 @@ class ContainerResolver:
             if cid is None:
                 pid = event.get("proc.pid")
                 cid = self.container_of_pid(pid) if isinstance(pid, int) else None
+            mount = event.pop("_mount_point", None)
+            if cid is None and isinstance(mount, str):
+                cid = self.container_of_mount(mount)
         if cid is None:
             event.setdefault("container.id", "host")
             event.setdefault("container.name", "host")
