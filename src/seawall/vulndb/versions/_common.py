@@ -15,11 +15,6 @@ class ConstraintError(SeawallError):
     """A version constraint (range, specifier, requirement) could not be parsed."""
 
 
-def sign(n: int) -> int:
-    """-1, 0 or 1 for the sign of ``n``."""
-    return (n > 0) - (n < 0)
-
-
 def cmp_str(a: str, b: str) -> int:
     """Plain code-point order of two strings, as -1, 0 or 1."""
     return (a > b) - (a < b)

@@ -42,8 +42,7 @@ def parse(version: str) -> Key | None:
     m = _GO.fullmatch(v)
     if m is None:
         return None
-    if m.group(3) is None and ("-" in v or "+" in v):
-        return None  # x/mod: shorthand versions take no pre-release or build
+    # The pattern only admits a pre-release or build after a full vMAJOR.MINOR.PATCH, as x/mod does.
     minor = int(m.group(2)) if m.group(2) else 0
     patch = int(m.group(3)) if m.group(3) else 0
     return int(m.group(1)), minor, patch, pre_key(m.group(4))

@@ -45,18 +45,13 @@ PreId = tuple[int, int | str]
 Key = tuple[int, int, int, tuple[int | PreId, ...]]
 
 
-def pre_key(pre: str | None, numeric_limit: int | None = None) -> tuple[int | PreId, ...]:
-    """Sort key of a pre-release string; ids above ``numeric_limit`` stay strings (node-semver)."""
+def pre_key(pre: str | None) -> tuple[int | PreId, ...]:
+    """Sort key of a pre-release string (numeric ids numerically and before alphanumeric ones)."""
     if not pre:
         return (1,)
     ids: list[int | PreId] = [0]
     for ident in pre.split("."):
-        if ident.isascii() and ident.isdigit():
-            n = int(ident)
-            if numeric_limit is None or n < numeric_limit:
-                ids.append((0, n))
-                continue
-        ids.append((1, ident))
+        ids.append((0, int(ident)) if ident.isascii() and ident.isdigit() else (1, ident))
     return tuple(ids)
 
 
@@ -85,12 +80,6 @@ def parse_npm(version: str, loose: bool = False) -> Key | None:
     # node-semver keeps ids >= 2**53 as strings but still compares them as (float) numbers; exact
     # integers give the same order without the float rounding.
     return major, minor, patch, pre_key(m.group(4))
-
-
-def npm_prerelease(version: str, loose: bool = False) -> bool:
-    """True when the (valid) npm version has a pre-release part."""
-    k = parse_npm(version, loose)
-    return k is not None and k[3] != (1,)
 
 
 class SemverComparator:
