@@ -22,7 +22,7 @@ from seawall.vulndb.versions.maven import MavenComparator, MavenRange
 from seawall.vulndb.versions.npmrange import NpmRange
 from seawall.vulndb.versions.nuget import NugetComparator
 from seawall.vulndb.versions.pep440 import Pep440Comparator, Pep440Constraint
-from seawall.vulndb.versions.rpm import RpmComparator
+from seawall.vulndb.versions.rpm import RpmComparator, RpmVercmpComparator
 from seawall.vulndb.versions.semver import CargoComparator, NpmComparator, SemverComparator
 
 __all__ = [
@@ -69,6 +69,7 @@ _SCHEMES: dict[str, Comparator] = {
         DpkgComparator(),
         ApkComparator(),
         RpmComparator(),
+        RpmVercmpComparator(),
         Pep440Comparator(),
         SemverComparator(),
         NpmComparator(),
