@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -196,6 +197,7 @@ def _coords(packages: tuple[Package, ...]) -> set[tuple[str, str, str]]:
 
 def test_debian_jars_match_their_maven_repo_coordinates(java_data: JavaData) -> None:
     assert len(java_data.jars) >= 20
+    with_licenses = 0
     for name, (group, artifact, version) in java_data.jars.items():
         path = f"usr/share/java/{name}"
         facts = _analyze(java_data.jar(name), path)
@@ -204,11 +206,23 @@ def test_debian_jars_match_their_maven_repo_coordinates(java_data: JavaData) -> 
         assert app.type == "jar" and app.file_path == path
         assert _coords(app.packages) == {(f"{group}:{artifact}", version, path)}, name
         assert app.packages[0].purl == f"pkg:maven/{group}/{artifact}@{version}"
+        # Licenses come from the pom.xml packed beside pom.properties when it declares them (some
+        # inherit theirs from a parent pom, which is not read): check against `unzip -p`'s copy.
+        embedded = subprocess.run(
+            ["unzip", "-p", str(java_data.jar(name)), f"META-INF/maven/{group}/{artifact}/pom.xml"],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+        declared = re.findall(r"<license>\s*<name>([^<]+)</name>", embedded)
+        assert app.packages[0].licenses == tuple(n.strip() for n in declared), name
+        with_licenses += bool(declared)
+    assert with_licenses >= 5
 
 
 def test_war_with_web_inf_lib(java_data: JavaData) -> None:
     (app,) = _analyze(java_data.war, "srv/shop.war").applications
     lib = "srv/shop.war/WEB-INF/lib"
+    databind = next(p for p in app.packages if p.name.endswith(":jackson-databind"))
+    assert databind.licenses == ("The Apache Software License, Version 2.0",)
     assert _coords(app.packages) == {
         ("com.example:shop", "1.0.0", "srv/shop.war"),
         ("org.apache.logging.log4j:log4j-api", "2.19.0", f"{lib}/log4j-api-2.19.0.jar"),

@@ -14,7 +14,7 @@ from dataclasses import replace
 from packageurl import PackageURL
 
 from seawall.analyze.analyzer import Analyzer
-from seawall.analyze.analyzers.javaarchive import ARCHIVE_SUFFIXES, inspect_archive
+from seawall.analyze.analyzers.javaarchive import ARCHIVE_SUFFIXES, inspect_archive, pom_licenses, safe_xml
 from seawall.model import Application, FileFacts, Package
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ def maven_package(
     *,
     dev: bool = False,
     depends_on: tuple[str, ...] = (),
+    licenses: tuple[str, ...] = (),
 ) -> Package:
     """A Maven package: ``group:artifact`` (or the bare artifact when no group is known)."""
     purl = PackageURL(type="maven", namespace=group or None, name=artifact, version=version or None)
@@ -38,6 +39,7 @@ def maven_package(
         file_path=file_path,
         dev=dev,
         depends_on=depends_on,
+        licenses=licenses,
     )
 
 
@@ -45,7 +47,7 @@ class JarAnalyzer(Analyzer):
     """JAR, WAR, EAR and PAR archives, including archives nested inside them."""
 
     name = "jar"
-    version = 3
+    version = 4
     suffixes = ARCHIVE_SUFFIXES
     max_size = 256 * 1024 * 1024
 
@@ -65,7 +67,7 @@ class JarAnalyzer(Analyzer):
             if key in seen:
                 continue
             seen.add(key)
-            packages.append(maven_package(a.group, a.artifact, a.version, a.file_path))
+            packages.append(maven_package(a.group, a.artifact, a.version, a.file_path, licenses=a.licenses))
         apps = (Application("jar", path, tuple(packages)),) if packages else ()
         if not apps and not warnings:
             return None
@@ -133,13 +135,7 @@ class PomAnalyzer(Analyzer):
 
 def parse_pom(data: bytes, path: str) -> tuple[Package, ...]:
     """The root project (depending on its non-test dependencies) and the dependencies with known versions."""
-    head = data[:4096].lower()
-    if b"<!doctype" in head or b"<!entity" in data.lower():
-        raise ValueError("DTDs and entities are not allowed (entity expansion)")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise ValueError(str(exc)) from exc
+    root = safe_xml(data)
     if _local(root.tag) != "project":
         raise ValueError("the root element is not <project>")
     parent = _child(root, "parent")
@@ -178,11 +174,7 @@ def parse_pom(data: bytes, path: str) -> tuple[Package, ...]:
     if group and artifact and "${" not in version:
         depends = tuple(sorted(p.id for p in packages if not p.dev))
         root_pkg = maven_package(group, artifact, version, path, depends_on=depends)
-        licenses = tuple(
-            name
-            for lic in _children(_child(root, "licenses"))
-            if (name := _resolve(_text(lic, "name"), props))
-        )
+        licenses = tuple(x for x in (_resolve(n, props) for n in pom_licenses(root)) if x)
         packages.append(replace(root_pkg, licenses=licenses))
     return tuple(sorted(packages, key=lambda p: (p.name, p.version)))
 

@@ -12,7 +12,8 @@ import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from xml.etree import ElementTree as ET
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par")
 MAX_DEPTH = 8  # nesting levels below the outer archive
@@ -54,6 +55,7 @@ class Artifact:
     version: str
     file_path: str
     source: str  # pom.properties, MANIFEST.MF or file name
+    licenses: tuple[str, ...] = ()  # <licenses> of the pom.xml beside pom.properties, when declared
 
 
 @dataclass(slots=True)
@@ -123,7 +125,7 @@ def _inspect(data: bytes, path: str, depth: int, budget: _Budget) -> list[Artifa
                     text = _small(zf, info, budget)
                     art = _from_properties(parse_properties(text), path)
                     if art is not None:
-                        pom_props.append(art)
+                        pom_props.append(_with_licenses(zf, name, art, budget))
                 elif lower == "meta-inf/manifest.mf":
                     manifest = parse_manifest(_small(zf, info, budget))
                 elif lower.endswith(ARCHIVE_SUFFIXES) and not info.is_dir():
@@ -203,6 +205,44 @@ def parse_manifest(text: str) -> dict[str, str]:
             last = key.strip()
             out[last] = value.strip()
     return out
+
+
+def safe_xml(data: bytes) -> ET.Element:
+    """Parse XML that has no DTD (so no entity expansion); ValueError when it is malformed or has one."""
+    if b"<!doctype" in data[:4096].lower() or b"<!entity" in data.lower():
+        raise ValueError("DTDs and entities are not allowed (entity expansion)")
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def pom_licenses(root: ET.Element) -> tuple[str, ...]:
+    """The names in a pom's ``<licenses>`` (as written: no parent is consulted)."""
+    out: list[str] = []
+    for el in root:
+        if el.tag.rpartition("}")[2] != "licenses":
+            continue
+        for lic in el:
+            for field_el in lic:
+                if field_el.tag.rpartition("}")[2] == "name" and (field_el.text or "").strip():
+                    out.append((field_el.text or "").strip())
+    return tuple(out)
+
+
+def _with_licenses(zf: zipfile.ZipFile, properties_name: str, art: Artifact, budget: _Budget) -> Artifact:
+    """Add the licenses declared by the pom.xml that Maven packs beside pom.properties."""
+    try:
+        info = zf.getinfo(properties_name.rpartition("/")[0] + "/pom.xml")
+    except KeyError:
+        return art
+    raw = _read_member(zf, info, MAX_SMALL_FILE)
+    budget.used += len(raw)
+    try:
+        licenses = pom_licenses(safe_xml(raw))
+    except ValueError:
+        return art  # a broken embedded pom.xml does not hide the coordinates
+    return replace(art, licenses=licenses) if licenses else art
 
 
 def _from_properties(props: dict[str, str], path: str) -> Artifact | None:
