@@ -8,9 +8,10 @@ as plain strings when either side has a leading zero), a single lower-case lette
 one smaller; otherwise the longer one is larger.
 
 Invalid versions are compared the way apk-tools compares them: token by token up to the first
-token that does not parse, which sorts below every valid continuation (so ``1.0bc`` < ``1.0``, and
-two versions that break at the same point after equal tokens compare equal). Strings longer than
-1024 characters are all treated as invalid from their first token.
+token that does not parse, which ranks below any other token in that position, even the end of the
+string (so ``1.0`` < ``1.0bc`` < ``1.0b``: ``b`` is read, ``c`` is not); two versions that break at
+the same point after equal tokens compare equal. Strings longer than 1024 characters are treated as
+invalid from their first token.
 """
 
 from __future__ import annotations
