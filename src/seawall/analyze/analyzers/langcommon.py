@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import orjson
+import yaml
 from packageurl import PackageURL
 
 from seawall.analyze.analyzer import Analyzer
@@ -98,7 +99,12 @@ def load_toml(data: bytes) -> dict[str, Any]:
 
 def load_yaml_mapping(data: bytes, path: str) -> dict[str, Any]:
     """Parse YAML through seawall.yamlsafe; it must be a mapping."""
-    doc = load_yaml(decode(data), path)
+    try:
+        doc = load_yaml(decode(data), path)
+    except yaml.YAMLError as exc:
+        # seawall.yamlsafe builds its loader outside its own try: PyYAML's reader rejects control
+        # characters there and raises its own error class.
+        raise BadInput(f"invalid YAML: {one_line(str(exc))}") from exc
     if not isinstance(doc, dict):
         raise BadInput("expected a YAML mapping")
     return doc
