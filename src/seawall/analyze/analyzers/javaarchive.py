@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par")
 MAX_DEPTH = 8  # nesting levels below the outer archive
 MAX_MEMBERS = 100_000  # entries in one archive's central directory
-MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # decompressed bytes read for one outer archive, nested included
+MAX_TOTAL_BYTES = 512 * 1024 * 1024  # bytes inflated for one outer archive, nested ones included
 MAX_NESTED_SIZE = 256 * 1024 * 1024  # one nested archive
 MAX_RATIO = 100  # decompressed / compressed, for members over RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
