@@ -15,6 +15,7 @@ import argparse
 import fcntl
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,18 +45,22 @@ def peers() -> tuple[Path, Path]:
     return checkov, hadolint
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system of the child and its children) and stdout of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return elapsed, proc.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, proc.stdout
 
 
-def median_run(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, str]:
+def median_run(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float, str]:
     results = [timed(cmd, env) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), results[-1][1]
+    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results), results[-1][2]
 
 
 def seawall_count(out: str) -> tuple[int, Counter[str]]:
@@ -83,15 +88,15 @@ def main() -> None:
     scratch = tempfile.mkdtemp(prefix="seawall-bench-")
     env = dict(os.environ, HOME=scratch, TMPDIR=scratch, LOG_LEVEL="ERROR")
     k8s, docker = CORPUS / "k8s-manifests-realworld", CORPUS / "dockerfiles-realworld"
-    rows: list[tuple[str, str, float, int]] = []
+    rows: list[tuple[str, str, float, float, int]] = []
     per_check: Counter[str] = Counter()
-    seawall_time: dict[str, float] = {}
+    seawall_time: dict[str, tuple[float, float]] = {}
     for name, target, framework in (("kubernetes", k8s, "kubernetes"), ("dockerfile", docker, "dockerfile")):
-        t, out = median_run([*SEAWALL, "-q", "config", str(target), "-f", "json"], env, args.runs)
+        t, cpu, out = median_run([*SEAWALL, "-q", "config", str(target), "-f", "json"], env, args.runs)
         count, ids = seawall_count(out)
         per_check.update(ids)
-        seawall_time[name] = t
-        rows.append(("seawall", name, t, count))
+        seawall_time[name] = (t, cpu)
+        rows.append(("seawall", name, t, cpu, count))
         cmd = [
             str(checkov),
             "-d",
@@ -103,20 +108,21 @@ def main() -> None:
             "--quiet",
             "--compact",
         ]
-        t, out = median_run([*cmd, "--skip-download"], env, args.checkov_runs)
-        rows.append(("checkov", name, t, checkov_count(out)))
+        t, cpu, out = median_run([*cmd, "--skip-download"], env, args.checkov_runs)
+        rows.append(("checkov", name, t, cpu, checkov_count(out)))
     files = [str(p) for p in dockerfiles(docker)]
-    t, out = median_run([str(hadolint), "--no-fail", "-f", "json", *files], env, args.runs)
-    rows.append(("hadolint", "dockerfile", t, len(json.loads(out or "[]"))))
+    t, cpu, out = median_run([str(hadolint), "--no-fail", "-f", "json", *files], env, args.runs)
+    rows.append(("hadolint", "dockerfile", t, cpu, len(json.loads(out or "[]"))))
     print(
         f"Corpus: {len(list(k8s.rglob('*.y*ml'))) + len(list(k8s.rglob('*.json')))} manifest files, "
         f"{len(files)} Dockerfiles. Median of {args.runs} runs (checkov: {args.checkov_runs}).\n"
     )
-    print("| tool | target | wall time (s) | findings | Seawall speed-up |")
-    print("|---|---|---:|---:|---:|")
-    for tool, target, t, count in rows:
-        speed = f"{t / seawall_time[target]:.1f}x" if tool != "seawall" else "-"
-        print(f"| {tool} | {target} | {t:.2f} | {count} | {speed} |")
+    print("| tool | target | wall time (s) | CPU time (s) | findings | Seawall speed-up (wall / CPU) |")
+    print("|---|---|---:|---:|---:|---:|")
+    for tool, target, t, cpu, count in rows:
+        base_t, base_cpu = seawall_time[target]
+        speed = f"{t / base_t:.1f}x / {cpu / base_cpu:.1f}x" if tool != "seawall" else "-"
+        print(f"| {tool} | {target} | {t:.2f} | {cpu:.2f} | {count} | {speed} |")
     print("\n| Seawall check | findings |\n|---|---:|")
     for cid, n in sorted(per_check.items()):
         print(f"| {cid} | {n} |")

@@ -88,8 +88,26 @@ class Container:
         return f'{kind.get(self.group, "container")} "{self.name}"'
 
 
+_TEMPLATES: dict[int, tuple[Any, PodTemplate | None]] = {}
+
+
 def pod_template(obj: ConfigObject) -> PodTemplate | None:
-    """The pod template of a workload object (any kind with a pod template), else None."""
+    """The pod template of a workload object (any kind with a pod template), else None.
+
+    Memoised per object (some thirty checks ask for it); the entry keeps the data alive so that its id
+    cannot be reused, and the table is bounded.
+    """
+    cached = _TEMPLATES.get(id(obj.data))
+    if cached is not None and cached[0] is obj.data:
+        return cached[1]
+    if len(_TEMPLATES) > 50_000:
+        _TEMPLATES.clear()
+    result = _pod_template(obj)
+    _TEMPLATES[id(obj.data)] = (obj.data, result)
+    return result
+
+
+def _pod_template(obj: ConfigObject) -> PodTemplate | None:
     if obj.target != "kubernetes":
         return None
     path = POD_SPEC_PATHS.get(obj.kind)
