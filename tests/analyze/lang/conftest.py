@@ -86,3 +86,9 @@ def dotnet_deps() -> Path:
 def node_express() -> Path:
     _need("npm")
     return langdata.node_express()
+
+
+@pytest.fixture(scope="session")
+def node_alias() -> Path:
+    _need("npm")
+    return langdata.node_alias()

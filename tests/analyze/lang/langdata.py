@@ -560,3 +560,36 @@ def node_express() -> Path:
         (root / "npm-ls.txt").write_text(proc.stdout)
 
     return cached("node-express", build)
+
+
+def node_alias() -> Path:
+    """An npm alias dependency (``"sw": "npm:string-width@4.2.3"``) locked by npm 6 (v1), npm 11 (v3),
+    yarn classic and pnpm 9: lockfiles key it by the alias, the package is string-width."""
+
+    def build(root: Path) -> None:
+        tools = npm_tools()
+        doc = json.dumps({"name": "alias-demo", "version": "1.0.0", "private": True,
+                          "dependencies": {"sw": "npm:string-width@4.2.3"}})  # fmt: skip
+        for name in ("npm-v1", "npm-v3", "yarn-classic", "pnpm9"):
+            (root / name).mkdir()
+            (root / name / "package.json").write_text(doc)
+        npm6 = tools / "npm6" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+        run("node", npm6, "install", "--package-lock-only", "--no-audit", cwd=root / "npm-v1")
+        run("npm", "install", "--package-lock-only", "--no-audit", "--no-fund", cwd=root / "npm-v3")
+        yarn = tools / "yarn" / "node_modules" / "yarn" / "bin" / "yarn.js"
+        run("node", yarn, "install", "--ignore-scripts", "--non-interactive", "--cache-folder",
+            root / ".yarn-cache", cwd=root / "yarn-classic")  # fmt: skip
+        pnpm = tools / "pnpm9" / "node_modules" / "pnpm" / "bin" / "pnpm.cjs"
+        run(
+            "node",
+            pnpm,
+            "install",
+            "--lockfile-only",
+            "--store-dir",
+            root / ".pnpm-store",
+            cwd=root / "pnpm9",
+        )
+        shutil.rmtree(root / ".yarn-cache", ignore_errors=True)
+        shutil.rmtree(root / "yarn-classic" / "node_modules", ignore_errors=True)
+
+    return cached("node-alias", build)

@@ -199,3 +199,28 @@ def test_express_tree_matches_npm_ls(tmp_path: Path, node_express: Path) -> None
     assert installed == expected
     locked = {p.id for p in packages_of(facts, "npm")}
     assert locked == {ident for _, ident in expected}
+
+
+@pytest.mark.parametrize(
+    ("cls", "rel"),
+    [
+        (NpmLockAnalyzer, "npm-v1/package-lock.json"),
+        (NpmLockAnalyzer, "npm-v3/package-lock.json"),
+        (YarnLockAnalyzer, "yarn-classic/yarn.lock"),
+        (PnpmLockAnalyzer, "pnpm9/pnpm-lock.yaml"),
+    ],
+)
+def test_npm_alias_is_the_real_package(node_alias: Path, cls: type, rel: str) -> None:
+    # "sw": "npm:string-width@4.2.3" installs string-width: that is the name advisories use.
+    facts = cls().analyze(rel, (node_alias / rel).read_bytes())
+    assert facts is not None
+    pkgs = {p.id: p for p in facts.applications[0].packages}
+    assert set(pkgs) == {
+        "string-width@4.2.3",
+        "strip-ansi@6.0.1",
+        "ansi-regex@5.0.1",
+        "emoji-regex@8.0.0",
+        "is-fullwidth-code-point@3.0.0",
+    }
+    assert pkgs["string-width@4.2.3"].purl == "pkg:npm/string-width@4.2.3"
+    assert "strip-ansi@6.0.1" in pkgs["string-width@4.2.3"].depends_on

@@ -74,6 +74,16 @@ def _name_from_key(key: str) -> str:
     return key.rpartition("node_modules/")[2]
 
 
+def _lock_id(key: str, entry: dict[str, Any]) -> tuple[str, str]:
+    """(name, version) of a lockfile entry; an alias (v1: ``"version": "npm:string-width@4.2.3"``)
+    gives the real package, which is what advisories name."""
+    name = as_str(entry.get("name")) or _name_from_key(key)
+    version = as_str(entry.get("version"))
+    if version.startswith("npm:"):
+        name, version = _split_spec(version[len("npm:") :])
+    return name, version
+
+
 def _resolve_node(key: str, dep: str, tree: Mapping[str, Any]) -> str | None:
     """Node's lookup: ``<key>/node_modules/<dep>``, then each enclosing node_modules, then the root's."""
     prefix = key
@@ -106,8 +116,7 @@ class NpmLockAnalyzer(LangAnalyzer):
         tree = _flat_v2(packages) if packages else _flat_v1(as_dict(doc.get("dependencies")))
         out: list[Package] = []
         for key, entry in tree.items():
-            name = as_str(entry.get("name")) or _name_from_key(key)
-            version = as_str(entry.get("version"))
+            name, version = _lock_id(key, entry)
             if not name or not version or version.startswith(("file:", "link:")):
                 continue
             dep_names: list[str] = []
@@ -117,8 +126,8 @@ class NpmLockAnalyzer(LangAnalyzer):
             for dep in dep_names:
                 target = _resolve_node(key, dep, tree)
                 if target is not None:
-                    t = tree[target]
-                    deps.add(f"{as_str(t.get('name')) or _name_from_key(target)}@{as_str(t.get('version'))}")
+                    dep_name, dep_version = _lock_id(target, tree[target])
+                    deps.add(f"{dep_name}@{dep_version}")
             out.append(
                 npm_package(
                     name,
@@ -219,7 +228,9 @@ def _yarn_classic(text: str) -> list[_YarnEntry]:
 
     def flush() -> None:
         if specs and version:
-            name = _split_spec(specs[0])[0]
+            name, rng = _split_spec(specs[0])
+            if rng.startswith("npm:"):  # an alias, "sw@npm:string-width@4.2.3": the package is string-width
+                name = _split_spec(rng[len("npm:") :])[0]
             entries.append((list(specs), name, version, list(deps)))
 
     for raw in text.splitlines():
