@@ -13,6 +13,7 @@ from typing import Protocol
 
 from seawall.vulndb.versions._common import ConstraintError
 from seawall.vulndb.versions.apk import ApkComparator, ApkConstraint
+from seawall.vulndb.versions.cargo import CargoComparator
 from seawall.vulndb.versions.composer import ComposerComparator
 from seawall.vulndb.versions.dpkg import DpkgComparator
 from seawall.vulndb.versions.gem import GemComparator, GemRequirement
@@ -23,7 +24,7 @@ from seawall.vulndb.versions.npmrange import NpmRange
 from seawall.vulndb.versions.nuget import NugetComparator
 from seawall.vulndb.versions.pep440 import Pep440Comparator, Pep440Constraint
 from seawall.vulndb.versions.rpm import RpmComparator, RpmVercmpComparator
-from seawall.vulndb.versions.semver import CargoComparator, NpmComparator, SemverComparator
+from seawall.vulndb.versions.semver import NpmComparator, SemverComparator
 
 __all__ = [
     "Comparator",

@@ -1,11 +1,11 @@
-"""Semantic versions: SemVer 2.0 (Cargo, Hex, Pub, generic) and npm's node-semver flavour.
+"""Semantic versions: SemVer 2.0 (Hex, Pub, generic; Cargo builds on it) and npm's node-semver flavour.
 
 Precedence is SemVer 2.0's: major, minor, patch numerically; a pre-release sorts before the release;
 pre-release identifiers compare left to right, numeric ones numerically and before alphanumeric ones
 (ASCII order), and a shorter list of equal identifiers sorts first. Build metadata is ignored, so
 ``1.0.0+a`` == ``1.0.0+b``.
 
-``SemverComparator`` (SemVer 2.0, Cargo) accepts only the strict grammar: no ``v`` prefix, no
+``SemverComparator`` (SemVer 2.0) accepts only the strict grammar: no ``v`` prefix, no
 leading zeros, no surrounding whitespace. ``NpmComparator`` parses as node-semver does: trimmed, an
 optional ``v``, at most 256 characters, numbers below 2**53; a version the strict grammar rejects is
 tried with node-semver's ``loose`` grammar (``=v 1.2.3``, ``1.2.3beta``, leading zeros) before it is
@@ -97,12 +97,6 @@ class SemverComparator:
     def valid(self, v: str) -> bool:
         """True for a strict SemVer 2.0 string."""
         return parse_semver2(v) is not None
-
-
-class CargoComparator(SemverComparator):
-    """crates.io versions: SemVer 2.0 precedence (build metadata ignored)."""
-
-    scheme = "cargo"
 
 
 def _npm_key(v: str) -> Key | None:
