@@ -54,13 +54,19 @@ class Scope:
 
 def parse_scopes(values: list[str]) -> list[Scope]:
     """Parse ``scope`` parameters (each may hold several space-separated scopes); skip malformed ones."""
-    out: list[Scope] = []
+    # Clients repeat scopes (skopeo asks for the same repository twice): merge by resource.
+    merged: dict[tuple[str, str], tuple[str, ...]] = {}
     for value in values:
         for item in value.split():
             scope = _parse_one(item)
-            if scope is not None and len(out) < MAX_SCOPES:
-                out.append(scope)
-    return out
+            if scope is None:
+                continue
+            key = (scope.type, scope.name)
+            if key in merged:
+                merged[key] = tuple(dict.fromkeys(merged[key] + scope.actions))
+            elif len(merged) < MAX_SCOPES:
+                merged[key] = scope.actions
+    return [Scope(kind, name, acts) for (kind, name), acts in merged.items()]
 
 
 def _parse_one(item: str) -> Scope | None:

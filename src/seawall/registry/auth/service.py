@@ -141,7 +141,7 @@ class TokenService:
         }
         decision = self._decide(loaded, creds, service, asked, address)
         record.update(
-            decision="grant" if decision.status == 200 else "deny",
+            decision=_label(decision, asked),
             status=decision.status,
             scope_granted=[s.text() for s in decision.granted],
         )
@@ -171,6 +171,13 @@ class TokenService:
         token, issued = loaded.signer.sign(cfg.issuer, subject, cfg.service, cfg.token_ttl, granted)
         reason = _refused(asked, granted)
         return Decision(200, token, cfg.token_ttl, issued, tuple(granted), reason)
+
+
+def _label(decision: Decision, asked: list[Scope]) -> str:
+    """``grant`` (all asked), ``partial`` (some), or ``deny`` (nothing, or no token)."""
+    if decision.status != 200 or (asked and not decision.granted):
+        return "deny"
+    return "partial" if decision.reason else "grant"
 
 
 def _refused(asked: list[Scope], granted: list[Scope]) -> str:
