@@ -593,3 +593,10 @@ def node_alias() -> Path:
         shutil.rmtree(root / "yarn-classic" / "node_modules", ignore_errors=True)
 
     return cached("node-alias", build)
+
+
+def debian_gem_version(package: str, gem: str) -> str:
+    """The version of ``gem`` that Debian's ``package`` ships (from its gemspec's file name): Debian
+    stable updates ruby-rack for security fixes, so tests must not pin it."""
+    specs = debian_files(package) / "usr/share/rubygems-integration/all/specifications"
+    return next(specs.glob(f"{gem}-[0-9]*.gemspec")).name[len(gem) + 1 : -len(".gemspec")]

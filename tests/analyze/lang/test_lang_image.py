@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from langdata import lang_image, top_layer
+from langdata import debian_gem_version, lang_image, top_layer
 
 from seawall.analyze.analyzer import Analyzer, default_analyzers
 from seawall.analyze.streams import BlobRef, Limits
@@ -23,7 +23,7 @@ MY_ANALYZERS = {
 IMAGE_INVENTORY = {
     "python-pkg": {("requests", "2.19.0"), ("PyYAML", "5.3"), ("Jinja2", "2.10"), ("six", "1.16.0")},
     "node-pkg": {("lodash", "4.17.15"), ("minimist", "1.2.0")},
-    "gemspec": {("rack", "2.2.22"), ("rake", "13.0.6")},
+    "gemspec": {("rack", debian_gem_version("ruby-rack", "rack")), ("rake", "13.0.6")},
     "composer-vendor": {("acme/http", "2.1.0"), ("acme/log", "1.4.2"), ("acme/testkit", "0.9.1")},
     # Rust leaves no installed metadata: a shipped Cargo.lock is read in images too (as Trivy does).
     "cargo": {
