@@ -1,4 +1,4 @@
-"""Go modules: build information in Go executables (``gobinary``), ``go.mod`` and ``go.sum`` (``gomod``).
+"""Go modules: build info in executables (``gobinary``), ``go.mod`` (``gomod``), ``go.sum`` (``gosum``).
 
 Package naming follows Trivy: each dependency is reported under its ``=>`` replacement when it has
 one, ``(devel)`` versions become empty (the main module then falls back to a semver stamped with
