@@ -8,7 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seawall.vulndb.versions import Comparator, comparator_for_scheme
+from seawall.vulndb.versions import (
+    Comparator,
+    ConstraintError,
+    comparator_for_scheme,
+    parse_constraint,
+    satisfies,
+)
 from seawall.vulndb.versions.rpm import RpmVercmpComparator
 from seawall.vulndb.versions.semver import NpmComparator
 
@@ -63,3 +69,20 @@ def test_total_antisymmetric_transitive(comparator: Comparator, a: str, b: str, 
     for x, y, z in itertools.permutations(values, 3):
         if comparator.compare(x, y) <= 0 and comparator.compare(y, z) <= 0:
             assert comparator.compare(x, z) <= 0, (x, y, z)
+
+
+_RANGEISH = st.text(alphabet="0123456789.-_~^+:<>=!|*xX ,[]()vab", max_size=24)
+CONSTRAINT_ECOSYSTEMS = ["npm", "PyPI", "RubyGems", "Maven", "Alpine"]
+
+
+@pytest.mark.parametrize("ecosystem", CONSTRAINT_ECOSYSTEMS)
+@SETTINGS
+@given(text=st.one_of(_RANGEISH, _RANGEISH, _ANY), version=VERSIONS)
+def test_constraints_parse_or_raise_constraint_error(ecosystem: str, text: str, version: str) -> None:
+    """Any constraint text either parses or raises ConstraintError; satisfies() then never raises."""
+    try:
+        constraint = parse_constraint(ecosystem, text)
+    except ConstraintError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert isinstance(satisfies(version, constraint), bool)
