@@ -108,3 +108,16 @@ def test_malformed_vex_is_a_usage_error(tmp_path: Path) -> None:
     p.write_text('{"hello": 1}')
     with pytest.raises(UsageError, match="neither"):
         load_vex(p)
+
+
+def test_flag_validation() -> None:
+    from seawall.cli.vulnopts import vuln_options
+
+    opts = vuln_options({"severity": "high,critical", "ignore_status": "will_not_fix", "fail_on": "HIGH",
+                         "sort": "risk", "exit_code": 3})  # fmt: skip
+    assert opts.fail_on is not None and opts.fail_on.name == "HIGH" and opts.sort == "risk"
+    assert {s.name for s in opts.severities} == {"HIGH", "CRITICAL"}
+    for bad in ({"severity": "SEVERE"}, {"ignore_status": "wontfix"}, {"sort": "random"},
+                {"detection_priority": "loose"}, {"ignorefile": "/nonexistent/.seawallignore"}):  # fmt: skip
+        with pytest.raises(UsageError):
+            vuln_options(bad)

@@ -10,6 +10,7 @@ import typer
 
 from seawall.errors import UsageError
 from seawall.model import Severity
+from seawall.scan.findings import STATUSES
 from seawall.scan.policy import VulnOptions, parse_severities
 from seawall.settings import env_var
 from seawall.vulndb.ensure import DBSettings
@@ -88,6 +89,9 @@ def vuln_options(params: Mapping[str, Any]) -> VulnOptions:
     if ignore_file is not None and not Path(ignore_file).is_file():
         raise UsageError(f"ignore file {ignore_file} does not exist")
     statuses = frozenset(s.strip() for s in str(params.get("ignore_status") or "").split(",") if s.strip())
+    unknown = sorted(statuses - set(STATUSES))
+    if unknown:
+        raise UsageError(f"unknown status {unknown[0]!r} for --ignore-status (use {', '.join(STATUSES)})")
     return VulnOptions(
         severities=parse_severities(str(params.get("severity") or "")),
         ignore_unfixed=bool(params.get("ignore_unfixed")),
