@@ -370,6 +370,17 @@ def test_zip_bomb_members_are_not_inflated() -> None:
     assert {p.name for p in facts.applications[0].packages} == {"g:a"}
 
 
+def test_hostile_properties_and_manifest_continuations() -> None:
+    """A megabyte of continuation lines is one logical line, joined once (quadratic joining hangs)."""
+    props = b"groupId=g\nartifactId=a\nversion=1.0\n" + b"x\\\n" * 300_000 + b"=y\n"
+    manifest = b"Manifest-Version: 1.0\nImplementation-Title: t\n" + b" x\n" * 300_000
+    facts = JarAnalyzer().analyze(
+        "c.jar", _zip({"META-INF/maven/g/a/pom.properties": props, "META-INF/MANIFEST.MF": manifest})
+    )
+    assert facts is not None
+    assert [(p.name, p.version) for p in facts.applications[0].packages] == [("g:a", "1.0")]
+
+
 def test_truncated_and_non_zip_archives(java_data: JavaData) -> None:
     data = java_data.war.read_bytes()
     for bad in (data[: len(data) // 2], data[:-30], b"not a zip at all", b""):

@@ -168,14 +168,17 @@ def _nested(
 def parse_properties(text: str) -> dict[str, str]:
     """Java ``.properties`` key/value pairs (``=``, ``:`` or space separated; ``#``/``!`` comments)."""
     out: dict[str, str] = {}
-    pending = ""
+    pending: list[str] = []  # pieces of a logical line continued with '\' (joined once: linear)
     for raw in text.splitlines():
-        line = pending + raw.lstrip()
-        pending = ""
-        if not line or line[0] in "#!":
+        piece = raw.lstrip()
+        if not pending and (not piece or piece[0] in "#!"):
             continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = line[:-1]
+        if piece.endswith("\\") and not piece.endswith("\\\\"):
+            pending.append(piece[:-1])
+            continue
+        line = "".join([*pending, piece])
+        pending = []
+        if not line:
             continue
         # The first '=', ':' or blank ends the key (a plain scan: a regex with backtracking on a
         # megabyte-long hostile line costs quadratic time and a huge backtracking stack).
@@ -192,19 +195,19 @@ def parse_properties(text: str) -> dict[str, str]:
 
 def parse_manifest(text: str) -> dict[str, str]:
     """The main section of a ``MANIFEST.MF`` (continuation lines start with one space)."""
-    out: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}  # continuation pieces, joined once at the end (linear)
     last = ""
     for line in text.splitlines():
         if not line.strip():
             break  # the main section ends at the first blank line
         if line.startswith(" ") and last:
-            out[last] += line[1:]
+            parts[last].append(line[1:])
             continue
         key, sep, value = line.partition(":")
         if sep:
             last = key.strip()
-            out[last] = value.strip()
-    return out
+            parts[last] = [value.strip()]
+    return {k: "".join(v) for k, v in parts.items()}
 
 
 def safe_xml(data: bytes) -> ET.Element:
