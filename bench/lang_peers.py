@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -164,6 +165,15 @@ def main() -> None:
             "trivy image": trivy_packages(["image", "--input", str(image.docker_archive)], scratch / "trivy"),
         }
         print(table("Image `lang-app` (installed packages)", image_results))
+        rootfs = scratch / "rootfs"
+        with tarfile.open(layer) as tar:  # the layer is gzip-compressed or plain: tarfile detects both
+            tar.extractall(rootfs, filter="data")
+        rootfs_results = {
+            "seawall rootfs": seawall_packages(layer, "rootfs"),
+            "syft dir": syft_packages(f"dir:{rootfs}", scratch / "syft3"),
+            "trivy rootfs": trivy_packages(["rootfs", str(rootfs)], scratch / "trivy3"),
+        }
+        print(table("The image's layer unpacked (rootfs)", rootfs_results))
         tree = _source_tree(scratch)
         tar = scratch / "src.tar"
         tar.write_bytes(langdata.tar_of(tree))
