@@ -123,3 +123,20 @@ def test_db_import_of_osv_files_and_status_table(tmp_path: Path, capsys: pytest.
     assert f"advisories {n + 1}" in out or f"advisories {n}" in out
     assert "local" in out and "schema 1" in out
     assert main(["-q", "db", "import", str(tmp_path / "missing"), "--db-dir", str(db_dir)]) == 2
+
+
+def test_ubuntu_priority_and_lts_ecosystem(tmp_path: Path) -> None:
+    # The corpus has no Ubuntu OSV record; this one follows osv.dev's UBUNTU-CVE shape (priority in severity).
+    rec = {"id": "UBUNTU-CVE-2024-0001", "upstream": ["CVE-2024-0001"], "severity": [{"type": "Ubuntu", "score": "medium"}],
+           "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "openssl"},
+                         "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.15"}]}]}]}  # fmt: skip
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "u.json").write_bytes(orjson.dumps(rec))
+    db = _db(tmp_path / "db", tmp_path / "src")
+    from seawall.model import OSInfo
+
+    pkg = Package("libssl3", "3.0.2-0ubuntu1.10", src_name="openssl", src_version="3.0.2-0ubuntu1.10")
+    inv = Inventory("u", "container_image", OSInfo("ubuntu", "22.04"), "ubuntu", (pkg,), ())
+    (f,) = next(iter(match_inventory(inv, db, VulnOptions()).values()))
+    assert f.vulnerability_id == "CVE-2024-0001" and f.fixed_version == "3.0.2-0ubuntu1.15"
+    assert f.severity.name == "MEDIUM" and f.severity_source == "ubuntu"

@@ -42,6 +42,14 @@ _DEBIAN_URGENCY = {
     "medium": Severity.MEDIUM,
     "high": Severity.HIGH,
 }
+# Ubuntu priorities as trivy-db maps them (negligible counts as LOW).
+_UBUNTU_PRIORITY = {
+    "negligible": Severity.LOW,
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "critical": Severity.CRITICAL,
+}
 _STATUS_RANK = {"fixed": 0, "affected": 1, "end_of_life": 2, "fix_deferred": 3, "will_not_fix": 4}
 
 
@@ -264,6 +272,8 @@ def _source_name(advisory_id: str, ecosystem: str) -> str:
         return "debian"
     if advisory_id.startswith("ALPINE-") or ecosystem.startswith("Alpine"):
         return "alpine"
+    if advisory_id.startswith(("UBUNTU-", "USN-")) or ecosystem.startswith("Ubuntu"):
+        return "ubuntu"
     prefix = advisory_id.split("-", 1)[0].lower()
     return {"pysec": "osv", "go": "go", "ghsa": "ghsa", "mal": "osv", "rustsec": "osv"}.get(
         prefix, prefix or "osv"
@@ -323,7 +333,10 @@ class _Builder:
                 if sev is not Severity.UNKNOWN:
                     vendor[src] = int(sev)
             for s in rec.get("severity") or ():
-                if isinstance(s, dict) and isinstance(s.get("score"), str):
+                if isinstance(s, dict) and s.get("type") == "Ubuntu" and isinstance(s.get("score"), str):
+                    # Ubuntu's OSV records carry the Ubuntu priority itself, not a CVSS vector.
+                    vendor["ubuntu"] = int(_UBUNTU_PRIORITY.get(s["score"].lower(), Severity.UNKNOWN))
+                elif isinstance(s, dict) and isinstance(s.get("score"), str):
                     computed = cvss_severity(s["score"])
                     if computed:
                         score, _, version_ = computed
@@ -378,7 +391,7 @@ class _Builder:
         if malicious:
             return Severity.CRITICAL, "osv"
         # The distribution's own rating first, then the language database's, as Trivy does.
-        for src in ("debian", "alpine", "ghsa", *vendor):
+        for src in ("debian", "ubuntu", "alpine", "ghsa", *vendor):
             if src in vendor:
                 return Severity(vendor[src]), src
         for version in ("4", "3", "2"):
