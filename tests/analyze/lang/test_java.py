@@ -517,6 +517,26 @@ def test_hostile_and_broken_poms() -> None:
         assert facts is not None and facts.warnings and not facts.applications
 
 
+def test_pom_property_expansion_is_bounded() -> None:
+    """Properties that double at every level (billion laughs without entities) stay unresolved."""
+    levels = "".join(
+        f"<p{i}>${{p{i - 1}}}${{p{i - 1}}}${{p{i - 1}}}${{p{i - 1}}}</p{i}>" for i in range(1, 12)
+    )
+    pom = (
+        '<project xmlns="http://maven.apache.org/POM/4.0.0"><groupId>g</groupId><artifactId>a</artifactId>'
+        f"<version>1</version><properties><p0>lol</p0>{levels}</properties><dependencies>"
+        "<dependency><groupId>x</groupId><artifactId>y</artifactId><version>${p11}</version></dependency>"
+        "<dependency><groupId>x</groupId><artifactId>z</artifactId><version>${p1}</version></dependency>"
+        "</dependencies></project>"
+    ).encode()
+    facts = PomAnalyzer().analyze("pom.xml", pom)
+    assert facts is not None
+    assert {(p.name, p.version) for p in facts.applications[0].packages} == {
+        ("g:a", "1"),
+        ("x:z", "lollollollol"),
+    }
+
+
 def test_gradle_lockfile() -> None:
     text = (
         "# This is a Gradle generated file for dependency locking.\n"

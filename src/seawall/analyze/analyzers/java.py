@@ -102,11 +102,16 @@ def _text(el: ET.Element | None, name: str) -> str:
     return (c.text or "").strip() if c is not None else ""
 
 
+MAX_RESOLVED = 4096  # a version, group or license name longer than this is not real
+
+
 def _resolve(value: str, props: dict[str, str]) -> str:
     for _ in range(10):  # properties may refer to properties; bounded against cycles
         new = _PROPERTY.sub(lambda m: props.get(m.group(1), m.group(0)), value)
         if new == value:
             break
+        if len(new) > MAX_RESOLVED:  # "${a}${a}..." nested: billion laughs through properties
+            return value
         value = new
     return value
 
