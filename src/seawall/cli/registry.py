@@ -96,3 +96,196 @@ def add_account_cmd(
     if token:
         typer.echo(token)
     typer.echo(f"added {'robot' if robot else 'account'} {name}", err=True)
+
+
+def _scan_function(g: Any, scanners: tuple[str, ...], params: dict[str, Any], source: Any) -> Any:
+    """A function image-reference -> Report that runs the image pipeline and the chosen scanners."""
+    from seawall.analyze.pipeline import scan_image
+    from seawall.artifact.target import open_image, parse_target
+    from seawall.cli import contentscan as cs
+    from seawall.cli.common import DEFAULT_LIMITS, analysis_options
+    from seawall.cli.scanrun import ScanRequest, run_scanners
+    from seawall.report.document import Report, report_from_inventory
+
+    options = analysis_options(
+        True,
+        False,
+        0,
+        DEFAULT_LIMITS.max_file_read,
+        DEFAULT_LIMITS.max_layer_size,
+        DEFAULT_LIMITS.max_ratio,
+        DEFAULT_LIMITS.max_entries,
+    )
+    options = cs.content_options(options, scanners)
+
+    def scan(reference: str) -> Report:
+        with open_image(parse_target(f"docker://{reference}"), source) as img:
+            inventory = scan_image(img, g.cache_dir, options)
+        report = report_from_inventory(inventory)
+        run_scanners(ScanRequest(inventory, report, scanners, g, params))
+        return report
+
+    return scan
+
+
+@registry_app.command("monitor")
+def monitor_cmd(
+    ctx: typer.Context,
+    listen: Annotated[str, _opt("--listen", help="HOST:PORT for the registry's notifications.")] = (
+        "127.0.0.1:5002"
+    ),
+    audit_log: Annotated[
+        Path | None, _opt("--audit-log", help="The auth server's audit log to follow.")
+    ] = None,
+    notify_token: Annotated[
+        str, _opt("--notify-token", help="Require 'Authorization: Bearer TOKEN' on notifications.")
+    ] = "",
+    state_dir: Annotated[
+        Path | None, _opt("--state-dir", help="Baselines and results [CACHE_DIR/registry-monitor].")
+    ] = None,
+    warmup_seconds: Annotated[
+        float, _opt("--warmup-seconds", help="Learn-only period per account.")
+    ] = 86400.0,
+    warmup_events: Annotated[int, _opt("--warmup-events", help="Learn-only events per account.")] = 20,
+    pull_window: Annotated[float, _opt("--pull-window", help="Seconds over which pulls are counted.")] = 60.0,
+    pull_min: Annotated[
+        int, _opt("--pull-min", help="Distinct repositories per window always allowed.")
+    ] = 20,
+    pull_factor: Annotated[
+        float, _opt("--pull-factor", help="Alert above this multiple of the account's peak.")
+    ] = 5.0,
+    auth_fail_window: Annotated[float, _opt("--auth-fail-window", help="Seconds for failure bursts.")] = 60.0,
+    auth_fail_burst: Annotated[
+        int, _opt("--auth-fail-burst", help="Failures in the window that alert.")
+    ] = 10,
+    protected: Annotated[
+        list[str] | None, _opt("--protected", help="Repository glob whose pushes alert; repeatable.")
+    ] = None,
+    no_novelty: Annotated[
+        bool, _opt("--no-novelty", help="No alerts for new addresses, user agents or hours.")
+    ] = False,
+    output_file: Annotated[
+        Path | None, _opt("--output-file", help="Append alerts (JSON lines) here.")
+    ] = None,
+    webhook_url: Annotated[str, _opt("--webhook-url", help="POST each alert to this URL.")] = "",
+    syslog: Annotated[str, _opt("--syslog", help="Syslog address: /dev/log or udp://HOST:PORT.")] = "",
+    scan_on_push: Annotated[bool, _opt("--scan-on-push", help="Pull and scan every pushed image.")] = False,
+    registry: Annotated[str, _opt("--registry", help="HOST:PORT to pull pushed images from.")] = "",
+    username: Annotated[str, _opt("--username", help="Registry user (a robot) for scan-on-push.")] = "",
+    password: Annotated[str, _opt("--password", help="Its password or robot token.")] = "",
+    insecure: Annotated[
+        bool, _opt("--insecure", help="Plain HTTP / unverified TLS to the registry.")
+    ] = False,
+    scanners: Annotated[str, _opt("--scanners", help="Scanners for scan-on-push.")] = "vuln,secret",
+    fail_severity: Annotated[
+        str, _opt("--fail-severity", help="Vulnerability severity that breaks the policy.")
+    ] = "CRITICAL",
+    db_dir: Annotated[Path | None, _opt("--db-dir", help="Vulnerability database directory.")] = None,
+    skip_db_update: Annotated[bool, _opt("--skip-db-update", help="Do not update the database.")] = False,
+    offline: Annotated[bool, _opt("--offline", help="No network for the database.")] = False,
+) -> None:
+    """Receive registry notifications and the auth audit log; alert on anomalous access; scan on push."""
+    import time
+
+    from seawall.cli.common import parse_scanners
+    from seawall.model import Severity
+    from seawall.registry.auth.server import split_listen
+    from seawall.registry.monitor.detectors import Detectors, Thresholds
+    from seawall.registry.monitor.receiver import AuditFollower, Monitor, NotificationServer
+    from seawall.registry.monitor.scanonpush import ScanOnPush, ScanPolicy
+    from seawall.registry.monitor.state import MonitorState
+    from seawall.runtime.sinks import FileSink, Sink, StdoutSink, SyslogSink, WebhookSink
+
+    g = ctx.obj
+    if min(pull_window, auth_fail_window) <= 0 or min(pull_min, auth_fail_burst) < 1 or pull_factor <= 0:
+        raise UsageError("windows, factors and counts must be positive")
+    severity = Severity.parse(fail_severity)
+    if severity == Severity.UNKNOWN:
+        raise UsageError(f"unknown severity {fail_severity!r}")
+    if scan_on_push and not registry:
+        raise UsageError("--scan-on-push needs --registry HOST:PORT")
+    state_root = state_dir or g.cache_dir / "registry-monitor"
+    thresholds = Thresholds(
+        warmup_seconds=warmup_seconds,
+        warmup_events=warmup_events,
+        pull_window=pull_window,
+        pull_min=pull_min,
+        pull_factor=pull_factor,
+        auth_fail_window=auth_fail_window,
+        auth_fail_burst=auth_fail_burst,
+        protected=tuple(protected or ()),
+        alert_new_address=not no_novelty,
+        alert_new_user_agent=not no_novelty,
+        alert_off_hours=not no_novelty,
+    )
+    sinks: list[Sink] = [StdoutSink()]
+    if output_file:
+        sinks.append(FileSink(output_file))
+    if webhook_url:
+        sinks.append(WebhookSink(webhook_url))
+    if syslog:
+        sinks.append(SyslogSink(syslog))
+    state = MonitorState(state_root / "state.sqlite")
+    detectors = Detectors(state, thresholds)
+    monitor = Monitor(detectors, sinks)
+    scanner_worker = None
+    if scan_on_push:
+        from seawall.artifact.options import SourceOptions
+
+        chosen = parse_scanners(scanners)
+        source = SourceOptions(
+            cache_dir=g.cache_dir,
+            insecure=insecure,
+            username=username,
+            password=password,
+            image_src=("remote",),
+        )
+        params = {"db_dir": db_dir, "skip_db_update": skip_db_update, "offline": offline}
+        scanner_worker = ScanOnPush(
+            _scan_function(g, chosen, params, source),
+            registry,
+            state_root / "scans",
+            monitor.emit,
+            ScanPolicy(fail_severity=severity),
+            hostname=detectors.hostname,
+        )
+        detectors.on_push = scanner_worker.submit
+    host, port = split_listen(listen)
+    try:
+        server = NotificationServer(monitor, host, port, notify_token).start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {listen}: {exc}") from exc
+    follower = AuditFollower(audit_log, monitor).start() if audit_log else None
+    typer.echo(f"seawall registry monitor on http://{host}:{server.port}/ (notifications)", err=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        if follower:
+            follower.stop()
+        if scanner_worker:
+            scanner_worker.close()
+        for sink in sinks:
+            sink.close()
+        state.close()
+
+
+@registry_app.command("results")
+def results_cmd(
+    ctx: typer.Context,
+    state_dir: Annotated[
+        Path | None, _opt("--state-dir", help="The monitor's state directory [CACHE_DIR/registry-monitor].")
+    ] = None,
+) -> None:
+    """Print the stored scan-on-push results as JSON lines (repository, digest, violations)."""
+    import orjson
+
+    from seawall.registry.monitor.scanonpush import load_results
+
+    for rec in load_results((state_dir or ctx.obj.cache_dir / "registry-monitor") / "scans"):
+        rec.pop("Report", None)
+        sys.stdout.write(orjson.dumps(rec).decode() + "\n")
