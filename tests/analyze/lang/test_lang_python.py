@@ -14,6 +14,7 @@ from seawall.analyze.analyzers.python import (
     PdmLockAnalyzer,
     PipfileLockAnalyzer,
     PoetryLockAnalyzer,
+    PythonEggAnalyzer,
     PythonPackageAnalyzer,
     RequirementsAnalyzer,
     UvLockAnalyzer,
@@ -35,7 +36,9 @@ def _by_name(packages: list[Package]) -> dict[str, Package]:
     return {p.name.lower(): p for p in packages}
 
 
-def _parse(analyzer: PythonPackageAnalyzer | RequirementsAnalyzer, path: str, data: bytes) -> list[Package]:
+def _parse(
+    analyzer: PythonPackageAnalyzer | PythonEggAnalyzer | RequirementsAnalyzer, path: str, data: bytes
+) -> list[Package]:
     facts = analyzer.analyze(path, data)
     assert facts is not None and not facts.warnings, facts
     return list(facts.applications[0].packages)
@@ -72,8 +75,9 @@ def test_debian_egg_info_directory(tmp_path: Path, debian_tree: object) -> None:
 
 def test_zipped_egg_built_by_setuptools(python_egg: Path) -> None:
     path = f"usr/lib/python3/site-packages/{python_egg.name}"
-    assert PythonPackageAnalyzer().claims(path, 0o644, python_egg.stat().st_size)
-    pkgs = _parse(PythonPackageAnalyzer(), path, python_egg.read_bytes())
+    assert PythonEggAnalyzer().claims(path, 0o644, python_egg.stat().st_size)
+    assert not PythonPackageAnalyzer().claims(path, 0o644, python_egg.stat().st_size)
+    pkgs = _parse(PythonEggAnalyzer(), path, python_egg.read_bytes())
     assert [(p.name, p.version, p.purl, p.file_path) for p in pkgs] == [
         ("six", "1.16.0", "pkg:pypi/six@1.16.0", path)
     ]
@@ -105,13 +109,19 @@ def test_broken_metadata_and_eggs_warn(tmp_path: Path, python_egg: Path, python_
                 "site/broken-1.dist-info/METADATA": b"\x00\xff garbage without headers",
                 "site/truncated.egg": egg[: len(egg) // 2],
                 "site/bomb.egg": bomb.getvalue(),
+                "site/huge-1.dist-info/METADATA": b"Name: huge\nVersion: 1\n\n" + b"x" * (9 * 1024 * 1024),
             }
         )
     )
-    facts = walk(tmp_path, layer, [PythonPackageAnalyzer()])
+    facts = walk(tmp_path, layer, [PythonPackageAnalyzer(), PythonEggAnalyzer()])
     assert name_versions(packages_of(facts)) == {("requests", "2.19.0")}
     warned = {path for path, f in facts.files.items() if f.warnings}
-    assert warned == {"site/broken-1.dist-info/METADATA", "site/truncated.egg", "site/bomb.egg"}
+    assert warned == {
+        "site/broken-1.dist-info/METADATA",
+        "site/truncated.egg",
+        "site/bomb.egg",
+        "site/huge-1.dist-info/METADATA",  # over the 8 MiB metadata cap: skipped unread by the walker
+    }
     assert "PKG-INFO" in facts.files["site/bomb.egg"].warnings[0]
 
 

@@ -25,6 +25,7 @@ def _load() -> None:
     ANALYZERS.extend(
         [
             python.PythonPackageAnalyzer,
+            python.PythonEggAnalyzer,
             python.RequirementsAnalyzer,
             python.PipfileLockAnalyzer,
             python.PoetryLockAnalyzer,

@@ -90,30 +90,39 @@ def _licenses(msg: Any) -> tuple[str, ...]:
 
 
 class PythonPackageAnalyzer(LangAnalyzer):
-    """Installed distributions: ``*.dist-info/METADATA``, ``*.egg-info/PKG-INFO``, ``*.egg-info`` files,
-    ``EGG-INFO/PKG-INFO`` and zipped ``.egg`` files, anywhere in the tree."""
+    """Installed distributions: ``*.dist-info/METADATA``, ``*.egg-info/PKG-INFO``, ``*.egg-info`` files
+    and ``EGG-INFO/PKG-INFO`` (unzipped eggs), anywhere in the tree."""
 
     name = "python-pkg"
     app_type = "python-pkg"
-    max_size = EGG_MAX
+    max_size = METADATA_MAX
 
     def claims(self, path: str, mode: int, size: int) -> bool:
         if path.endswith("/METADATA"):
             return path.endswith(".dist-info/METADATA")
         if path.endswith("/PKG-INFO"):
             return path.endswith((".egg-info/PKG-INFO", "EGG-INFO/PKG-INFO"))
-        return path.endswith((".egg-info", ".egg"))
-
-    def analyze(self, path: str, data: bytes) -> FileFacts | None:
-        """Metadata files over ``METADATA_MAX`` are refused here; only .egg zips may be large."""
-        if not path.endswith(".egg") and len(data) > METADATA_MAX:
-            msg = f"{path}: python-pkg: {len(data)} bytes of metadata is over {METADATA_MAX}, skipped"
-            return FileFacts(path=path, warnings=(msg,))
-        return super().analyze(path, data)
+        return path.endswith(".egg-info")
 
     def parse(self, path: str, data: bytes) -> list[Package] | None:
-        text = _egg_pkg_info(data) if path.endswith(".egg") else decode(data)
-        name, version, licenses = parse_metadata(text)
+        name, version, licenses = parse_metadata(decode(data))
+        return [pypi_package(name, version, path, licenses=licenses)]
+
+
+class PythonEggAnalyzer(LangAnalyzer):
+    """Zipped eggs (``*.egg``): the ``EGG-INFO/PKG-INFO`` member, read with a decompressed-size cap.
+
+    A separate analyzer from :class:`PythonPackageAnalyzer` so that each has its own size cap: an egg
+    may be large, a metadata file may not.
+    """
+
+    name = "python-egg"
+    app_type = "python-pkg"
+    suffixes: ClassVar[tuple[str, ...]] = (".egg",)
+    max_size = EGG_MAX
+
+    def parse(self, path: str, data: bytes) -> list[Package] | None:
+        name, version, licenses = parse_metadata(_egg_pkg_info(data))
         return [pypi_package(name, version, path, licenses=licenses)]
 
 
