@@ -92,3 +92,8 @@ def node_express() -> Path:
 def node_alias() -> Path:
     _need("npm")
     return langdata.node_alias()
+
+
+@pytest.fixture(scope="session")
+def uv_venv() -> Path:
+    return langdata.uv_venv()

@@ -600,3 +600,22 @@ def debian_gem_version(package: str, gem: str) -> str:
     stable updates ruby-rack for security fixes, so tests must not pin it."""
     specs = debian_files(package) / "usr/share/rubygems-integration/all/specifications"
     return next(specs.glob(f"{gem}-[0-9]*.gemspec")).name[len(gem) + 1 : -len(".gemspec")]
+
+
+def uv_venv() -> Path:
+    """``/app/.venv`` made by uv (``uv venv`` + ``uv pip install flask==2.0.3``) and uv's own listing of
+    it (``uv pip list --format json``) as the oracle."""
+
+    def build(root: Path) -> None:
+        uv = py_tools() / "uv" / "bin" / "uv"
+        venv = root / "app" / ".venv"
+        run(uv, "venv", "--quiet", "--python", sys.executable, venv)
+        run(uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python", "flask==2.0.3")
+        home = TEST_CACHE / f"lang-home-v{VERSION}"
+        proc = subprocess.run(
+            [str(uv), "pip", "list", "--format", "json", "--python", str(venv / "bin" / "python")],
+            env=_env(home), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        (root / "uv-pip-list.json").write_text(proc.stdout)
+
+    return cached("uv-venv", build)

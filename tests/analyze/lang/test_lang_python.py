@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
 from langdata import name_versions, packages_of, tar_of, walk
 
 from imagetools import files, layer_tar
+from seawall.analyze.analyzers.langcommon import pep503
 from seawall.analyze.analyzers.python import (
     PdmLockAnalyzer,
     PipfileLockAnalyzer,
@@ -232,3 +234,15 @@ def test_every_distribution_of_this_environment_matches_importlib_metadata() -> 
         assert (pkg.name, pkg.version) == (dist.metadata["Name"], dist.version), rel
         checked += 1
     assert checked >= 30
+
+
+def test_app_venv_made_by_uv_matches_uv_pip_list(tmp_path: Path, uv_venv: Path) -> None:
+    expected = {(d["name"], d["version"]) for d in json.loads((uv_venv / "uv-pip-list.json").read_text())}
+    assert ("flask", "2.0.3") in expected and len(expected) >= 5
+    facts = walk(
+        tmp_path, tar_of(uv_venv / "app", prefix="app/"), [PythonPackageAnalyzer(), PythonEggAnalyzer()]
+    )
+    pkgs = packages_of(facts, "python-pkg")
+    assert {(pep503(p.name), p.version) for p in pkgs} == expected
+    assert {p.purl for p in pkgs} == {f"pkg:pypi/{n}@{v}" for n, v in expected}
+    assert all(p.file_path.startswith("app/.venv/lib/python3.") for p in pkgs)
