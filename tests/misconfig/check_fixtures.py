@@ -334,6 +334,29 @@ KUBERNETES: dict[str, tuple[str, str]] = {
             }
         ),
     ),
+    "K8S042": (
+        doc(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "Ingress",
+                "metadata": {
+                    "name": "i",
+                    "annotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "x"},
+                },
+            }
+        ),
+        doc(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "Ingress",
+                "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/"}},
+            }
+        ),
+    ),
+    "RBAC015": (
+        doc(role([rule([""], ["services/status"], ["patch"])])),
+        doc(role([rule([""], ["services/status"], ["get"])])),
+    ),
     "RBAC001": (doc(role([rule([""], ["*"], ["get"])])), doc(role([rule([""], ["pods"], ["get"])]))),
     "RBAC002": (
         doc(role([rule([""], ["secrets"], ["list"])])),

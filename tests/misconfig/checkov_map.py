@@ -37,6 +37,7 @@ K8S_RESOURCE = {
     "CKV_K8S_42": (("RBAC014",), "kubernetes/checks/example_DefaultServiceAccountBinding"),
     "CKV_K8S_43": (("K8S026",), "kubernetes/checks/example_ImageDigest"),
     "CKV_K8S_49": (("RBAC001",), "kubernetes/checks/example_WildcardRoles"),
+    "CKV_K8S_153": (("K8S042",), "kubernetes/checks/example_NginxIngressCVE202125742"),
     "CKV_K8S_155": (("RBAC009",), "kubernetes/checks/example_RbacControlWebhooks"),
     "CKV_K8S_156": (("RBAC008",), "kubernetes/checks/example_RbacApproveCertificateSigningRequests"),
     "CKV_K8S_157": (("RBAC005",), "kubernetes/checks/example_RbacBindRoleBindings"),
@@ -45,6 +46,7 @@ K8S_RESOURCE = {
 K8S_GRAPH = {
     "CKV2_K8S_2": (("RBAC003", "RBAC006"), "kubernetes/graph/checks/resources/NoCreateNodesProxyOrPodsExec"),
     "CKV2_K8S_3": (("RBAC005",), "kubernetes/graph/checks/resources/ImpersonatePermissions"),
+    "CKV2_K8S_4": (("RBAC015",), "kubernetes/graph/checks/resources/ModifyServicesStatus"),
     "CKV2_K8S_5": (("RBAC002",), "kubernetes/graph/checks/resources/ReadAllSecrets"),
 }
 # Graph checks whose fixture is one template.yaml with expected.yaml listing resources that pass/fail.
@@ -128,6 +130,14 @@ DISAGREEMENTS: dict[tuple[str, str], str] = {
     ("CKV2_K8S_2", _G + "NoCreateNodesProxyOrPodsExec/Failing/4"): (
         "Checkov ignores apiGroups: resources ['*'] in rbac.authorization.k8s.io do not include pods/exec "
         "(Seawall reports the 'bind' on '*' there as RBAC005 instead)."
+    ),
+    ("CKV2_K8S_4", _G + "ModifyServicesStatus/Failing/1"): (
+        "Checkov ignores apiGroups: services/status is in the core group, not rbac.authorization.k8s.io, "
+        "so this role cannot modify it."
+    ),
+    ("CKV2_K8S_4", _G + "ModifyServicesStatus/Failing/2"): (
+        "Checkov ignores apiGroups: '*' resources of rbac.authorization.k8s.io do not include services/status "
+        "(the 'bind' there is reported as RBAC005)."
     ),
     ("CKV2_K8S_2", _G + "NoCreateNodesProxyOrPodsExec/Passing/2"): (
         "get on nodes/proxy is enough to reach the kubelet API (exec over WebSocket); CIS 5.1.10 covers "

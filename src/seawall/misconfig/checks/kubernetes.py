@@ -1061,3 +1061,22 @@ def k8s041(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     is_default = obj.kind == "ServiceAccount" and get(obj.data, "metadata", "name") == "default"
     if is_default and obj.data.get("automountServiceAccountToken") is not False:
         yield Hit("the default ServiceAccount mounts its token", ("metadata", "name"))
+
+
+@_k8s_check(
+    "K8S042",
+    "ingress-nginx configuration snippet annotation",
+    Severity.HIGH,
+    "*-snippet annotations (server-snippet, configuration-snippet, ...) inject raw nginx configuration: "
+    "whoever can edit the Ingress can read the controller's service account token and every secret it "
+    "sees (CVE-2021-25742, CVE-2025-1974).",
+    "Remove the snippet annotation and keep allow-snippet-annotations disabled on the controller.",
+    refs=["https://github.com/kubernetes/ingress-nginx/issues/7837"],
+)
+def k8s042(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+    if obj.kind != "Ingress":
+        return
+    for key in mapping(get(obj.data, "metadata", "annotations")):
+        name = str(key)
+        if name.startswith("nginx.ingress.kubernetes.io/") and name.endswith("-snippet"):
+            yield Hit(f"annotation {name} injects nginx configuration", ("metadata", "annotations", name))

@@ -371,6 +371,16 @@ _role_check(
     _webhooks,
 )
 _role_check(
+    "RBAC015",
+    "Role can modify services/status",
+    Severity.MEDIUM,
+    "update/patch on services/status can set status.loadBalancer.ingress.ip and redirect cluster traffic "
+    "(CVE-2020-8554).",
+    "Remove write access to services/status.",
+    "",
+    lambda rule: _any(rule, ("update", "patch"), "", ["services/status"]),
+)
+_role_check(
     "RBAC010",
     "Role can create PersistentVolumes",
     Severity.MEDIUM,
