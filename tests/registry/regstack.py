@@ -38,6 +38,10 @@ PASSWORDS = {
     "admin": "admin-pass-1",
     "ops": "ops-pass-1",
     "lockme": "lockme-pass-1",
+    "builder": "builder-pass-1",
+    "scraper": "scraper-pass-1",
+    "mutator": "mutator-pass-1",
+    "victim": "victim-pass-1",
 }
 ROBOT_TOKEN = "swr_test-robot-token-0123456789abcdefghijklmnop"
 
@@ -95,6 +99,10 @@ def write_auth_config(workdir: Path, key_kind: str = "rsa", **overrides: Any) ->
             "password_hash": hash_password(PASSWORDS["lockme"], TEST_COST),
             "groups": ["readers"],
         },
+        *(
+            {"name": n, "password_hash": hash_password(PASSWORDS[n], TEST_COST), "groups": [g]}
+            for n, g in (("builder", "ci"), ("scraper", "readers"), ("mutator", "ci"), ("victim", "readers"))
+        ),
         {"name": "scanner", "robot": True, "token_hash": hash_token(ROBOT_TOKEN)},
     ]
     config: dict[str, Any] = {
@@ -131,6 +139,7 @@ class Stack:
     registry: Registry
     workdir: Path
     cert: Path
+    monitor: Any = None
 
     @property
     def realm(self) -> str:
@@ -234,3 +243,59 @@ def pull(stack: Stack, src: str, creds: str | None, dest_dir: Path) -> subproces
         f"docker://{stack.host}/{src}",
         f"oci:{dest_dir}:x",
     )
+
+
+def bearer(stack: Stack, user: str, password: str, *scopes: str) -> dict[str, str]:
+    """An Authorization header with a token from the auth server."""
+    r = stack.token(user, password, *scopes)
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def http_push(
+    client: httpx.Client, stack: Stack, headers: dict[str, str], repo: str, tag: str, content: str
+) -> str:
+    """Push a one-layer image over the registry API (faster than skopeo for many repositories); its digest."""
+    import hashlib
+
+    layer = layer_tar(files({"data.txt": content}))
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
+        }
+    ).encode()
+    base = f"http://{stack.host}/v2/{repo}"
+    descs = []
+    for blob, media in (
+        (config, "application/vnd.oci.image.config.v1+json"),
+        (layer, "application/vnd.oci.image.layer.v1.tar"),
+    ):
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        start = client.post(f"{base}/blobs/uploads/", headers=headers)
+        assert start.status_code == 202, start.text
+        loc = start.headers["Location"]
+        sep = "&" if "?" in loc else "?"
+        done = client.put(
+            f"{loc}{sep}digest={digest}",
+            content=blob,
+            headers={**headers, "Content-Type": "application/octet-stream"},
+        )
+        assert done.status_code == 201, done.text
+        descs.append({"mediaType": media, "digest": digest, "size": len(blob)})
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": descs[0],
+            "layers": descs[1:],
+        }
+    ).encode()
+    put = client.put(
+        f"{base}/manifests/{tag}",
+        content=manifest,
+        headers={**headers, "Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    assert put.status_code == 201, put.text
+    return str(put.headers["Docker-Content-Digest"])
