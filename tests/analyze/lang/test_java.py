@@ -24,7 +24,7 @@ import pytest
 from imagetools import Entry, layer_tar
 from realimages import TEST_CACHE, locked
 from seawall.analyze.analyzers.java import GradleLockAnalyzer, JarAnalyzer, PomAnalyzer
-from seawall.analyze.analyzers.javaarchive import MAX_DEPTH, MAX_MEMBERS
+from seawall.analyze.analyzers.javaarchive import MAX_DEPTH, MAX_MEMBERS, MAX_TOTAL_BYTES
 from seawall.analyze.streams import BlobRef, Limits
 from seawall.analyze.walker import LayerSource, analyze_layer
 from seawall.model import FileFacts, Package
@@ -368,6 +368,26 @@ def test_zip_bomb_members_are_not_inflated() -> None:
     assert facts is not None
     assert any("zip bomb" in w for w in facts.warnings)
     assert {p.name for p in facts.applications[0].packages} == {"g:a"}
+
+
+def test_many_small_members_stop_at_the_inflate_budget() -> None:
+    """520 pom.properties that each declare 1 MiB: reading stops at the 512 MiB inflate budget.
+
+    The sizes are charged as declared, before inflating (a member never yields more than it declares),
+    so the central directory's sizes are raised here instead of compressing 520 MiB in the test.
+    """
+    mib = 1024 * 1024
+    data = bytearray(
+        _zip({f"META-INF/maven/g/a{i}/pom.properties": _pom("g", f"a{i}", "1") for i in range(520)})
+    )
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<I", data, at + 24, mib)  # uncompressed size in the central directory entry
+        at = data.find(b"PK\x01\x02", at + 46)
+    facts = JarAnalyzer().analyze("many.jar", bytes(data))
+    assert facts is not None
+    assert len(facts.applications[0].packages) == MAX_TOTAL_BYTES // mib
+    assert sum("decompressed bytes for one archive" in w for w in facts.warnings) == 1
 
 
 def test_hostile_properties_and_manifest_continuations() -> None:

@@ -62,6 +62,23 @@ class Artifact:
 class _Budget:
     used: int = 0
     warnings: list[str] = field(default_factory=list)
+    exhausted: bool = False
+
+    def charge(self, what: str, size: int) -> None:
+        """Count ``size`` inflated bytes; past the budget, warn once and stop the whole archive."""
+        if self.used + size > MAX_TOTAL_BYTES:
+            if not self.exhausted:
+                self.warnings.append(
+                    f"{what}: over {MAX_TOTAL_BYTES} decompressed bytes for one archive (a zip bomb?),"
+                    " the rest is skipped"
+                )
+            self.exhausted = True
+            raise _BudgetExhausted
+        self.used += size
+
+
+class _BudgetExhausted(Exception):
+    """Raised by :meth:`_Budget.charge`; ends the walk over every archive of the tree."""
 
 
 def inspect_archive(data: bytes, path: str) -> tuple[list[Artifact], list[str]]:
@@ -122,24 +139,26 @@ def _inspect(data: bytes, path: str, depth: int, budget: _Budget) -> list[Artifa
             lower = name.lower()
             try:
                 if base == "pom.properties" and lower.startswith("meta-inf/maven/"):
-                    text = _small(zf, info, budget)
+                    text = _small(zf, info, budget, path)
                     art = _from_properties(parse_properties(text), path)
                     if art is not None:
                         pom_props.append(_with_licenses(zf, name, art, budget))
                 elif lower == "meta-inf/manifest.mf":
-                    manifest = parse_manifest(_small(zf, info, budget))
+                    manifest = parse_manifest(_small(zf, info, budget, path))
                 elif lower.endswith(ARCHIVE_SUFFIXES) and not info.is_dir():
                     found.extend(_nested(zf, info, f"{path}/{name}", depth, budget))
             except ZIP_ERRORS as exc:
                 budget.warnings.append(f"{path}/{name}: unreadable zip member ({exc}), skipped")
+            except _BudgetExhausted:
+                break  # what was found so far is kept
     own = _own_identity(path, pom_props, manifest)
     return pom_props + ([own] if own is not None else []) + found
 
 
-def _small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> str:
-    raw = _read_member(zf, info, MAX_SMALL_FILE)
-    budget.used += len(raw)
-    return raw.decode("utf-8", errors="replace")
+def _small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, path: str) -> str:
+    # Charged before inflating: 100,000 small members of 1 MiB each would be a slow bomb.
+    budget.charge(f"{path}/{info.filename}", min(info.file_size, MAX_SMALL_FILE))
+    return _read_member(zf, info, MAX_SMALL_FILE).decode("utf-8", errors="replace")
 
 
 def _nested(
@@ -155,13 +174,8 @@ def _nested(
     if size > RATIO_FLOOR and size > MAX_RATIO * max(info.compress_size, 1):
         budget.warnings.append(f"{inner}: compression ratio over {MAX_RATIO}:1 (a zip bomb?), skipped")
         return []
-    if budget.used + size > MAX_TOTAL_BYTES:
-        budget.warnings.append(
-            f"{inner}: nested archives exceed {MAX_TOTAL_BYTES} decompressed bytes in total, skipped"
-        )
-        return []
+    budget.charge(inner, size)
     raw = _read_member(zf, info, size)
-    budget.used += len(raw)
     return _inspect(raw, inner, depth + 1, budget)
 
 
@@ -239,8 +253,8 @@ def _with_licenses(zf: zipfile.ZipFile, properties_name: str, art: Artifact, bud
         info = zf.getinfo(properties_name.rpartition("/")[0] + "/pom.xml")
     except KeyError:
         return art
+    budget.charge(f"{art.file_path}/{info.filename}", min(info.file_size, MAX_SMALL_FILE))
     raw = _read_member(zf, info, MAX_SMALL_FILE)
-    budget.used += len(raw)
     try:
         licenses = pom_licenses(safe_xml(raw))
     except ValueError:
