@@ -156,6 +156,12 @@ def run_secret_scanner(request: Any) -> int:
     return _add(request.report, found, "secret", request.params)
 
 
+# The runtime bind-mounts these over whatever the image holds; image builders leave them with odd modes.
+RUNTIME_FILES = frozenset({"etc/hostname", "etc/hosts", "etc/resolv.conf"})
+# Package managers' own metadata (maintainer scripts, hooks): owned by the database, not listed in it.
+PACKAGE_DB_DIRS = ("var/lib/dpkg/", "var/lib/rpm/", "lib/apk/", "usr/lib/sysimage/rpm/", "var/cache/")
+
+
 def unowned_executables(inventory: Inventory) -> list[LocatedFinding]:
     """Executables still in the image that no OS package lists among its files (low severity)."""
     from seawall.scan.malware.dangerous import canonical
@@ -170,7 +176,13 @@ def unowned_executables(inventory: Inventory) -> list[LocatedFinding]:
     owned = {canonical(f.lstrip("/")) for p in inventory.os_packages for f in p.installed_files}
     out = []
     for lf in candidates:
-        if lf.deleted or canonical(lf.finding.path) in owned:
+        path = lf.finding.path
+        if (
+            lf.deleted
+            or canonical(path) in owned
+            or path in RUNTIME_FILES
+            or path.startswith(PACKAGE_DB_DIRS)
+        ):
             continue
         out.append(
             LocatedFinding(dataclasses.replace(lf.finding, category="unowned-file"), lf.layer, lf.deleted)

@@ -7,10 +7,11 @@ run their regex. Secrets never leave the engine unmasked.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
@@ -24,12 +25,65 @@ from seawall.scan.secrets.rules import (
     validate_regex,
 )
 
+MAX_WINDOWS = 5000  # keyword hits per rule and file before the rule just searches the whole file
 MAX_MATCHES_PER_RULE = 20  # per file: a generated file full of keys is reported, not listed 10,000 times
 MAX_SECRET_CHARS = 4096  # longer "secrets" (huge base64 blobs) are cut before masking (Trivy #3168)
 CONTEXT_LINES = 2
 MAX_LINE_CHARS = 200  # code lines in findings are cut to this width (minified files have huge lines)
 INLINE_ALLOW = ("pragma: allowlist secret", "gitleaks:allow", "seawall:allow", "nosec", "trivy:ignore")
-MINIFIED_LINE_LENGTH = 1000  # a .js/.css whose first 4 KiB has no newline in this many chars is minified
+MINIFIED_LINE_LENGTH = 1000
+# Assignment names whose values are digests or identifiers, not secrets.
+NOT_SECRET_NAMES = (
+    "hash",
+    "checksum",
+    "digest",
+    "integrity",
+    "fingerprint",
+    "public",
+    "sha1",
+    "sha256",
+    "md5",
+)
+# Source files, where a generic assignment counts only with a quoted literal value.
+CODE_SUFFIXES = (
+    ".py",
+    ".pl",
+    ".pm",
+    ".rb",
+    ".js",
+    ".mjs",
+    ".cjs",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".go",
+    ".java",
+    ".kt",
+    ".scala",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".hpp",
+    ".cs",
+    ".php",
+    ".rs",
+    ".swift",
+    ".lua",
+    ".sh",
+    ".bash",
+    ".tcl",
+    ".r",
+    ".groovy",
+    ".dart",
+    ".ex",
+    ".exs",
+    ".erl",
+    ".hs",
+    ".ml",
+    ".vue",
+    ".svelte",
+)  # a .js/.css whose first 4 KiB has no newline in this many chars is minified
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +155,10 @@ class SecretEngine:
                 self._always.append(index)
             for keyword in rule.keywords:
                 keyword_rules.setdefault(keyword.lower(), []).append(index)
+        self._keyword_rules: list[tuple[int, ...]] = []
         for keyword, indexes in keyword_rules.items():
-            self._automaton.add_word(keyword, tuple(indexes))
+            self._automaton.add_word(keyword, len(self._keyword_rules))
+            self._keyword_rules.append(tuple(indexes))
         if keyword_rules:
             self._automaton.make_automaton()
         self._has_keywords = bool(keyword_rules)
@@ -124,43 +180,65 @@ class SecretEngine:
         """Every secret in ``text`` (the file at ``path``), masked, in file order."""
         if self.path_allowed(path):
             return []
-        hit = self._hit_rules(text)
-        if not hit:
+        hits = self._hit_rules(text)
+        if not hits:
             return []
         minified = _looks_minified(path, text)
         found: list[_Found] = []
-        for index in sorted(hit):
+        for index in sorted(hits):
             compiled = self._rules[index]
             if (minified and compiled.rule.generic) or not compiled.applies_to(path):
                 continue
-            found.extend(self._matches(compiled, text))
+            found.extend(self._matches(compiled, text, path, hits[index]))
         found = [f for f in found if not _inline_allowed(text, f[3][0])]
         if not found:
             return []
         found.sort(key=lambda f: (f[0], f[2].rule.id))
         return _render(text, _drop_overlaps(found))
 
-    def _hit_rules(self, text: str) -> set[int]:
-        hit: set[int] = set(self._always)
-        if self._has_keywords:
-            for _, indexes in self._automaton.iter(text.lower()):
-                hit.update(indexes)
-        return hit
+    def _hit_rules(self, text: str) -> dict[int, list[int] | None]:
+        """Rule index -> offsets where its keywords end (None: search the whole text)."""
+        hits: dict[int, list[int] | None] = dict.fromkeys(self._always)
+        if not self._has_keywords:
+            return hits
+        lowered = text.lower()
+        exact = len(lowered) == len(text)  # a few characters change length when lowercased
+        by_keyword: dict[int, list[int]] = {}
+        for end, keyword in self._automaton.iter(lowered):
+            offsets = by_keyword.get(keyword)
+            if offsets is None:
+                by_keyword[keyword] = [end]
+            else:
+                offsets.append(end)
+        for keyword, ends in by_keyword.items():
+            for index in self._keyword_rules[keyword]:
+                if index in hits and hits[index] is None:
+                    continue
+                if not exact or self._rules[index].rule.window is None:
+                    hits[index] = None
+                    continue
+                merged = hits.get(index) or []
+                merged.extend(ends)
+                hits[index] = None if len(merged) > MAX_WINDOWS else merged
+        return hits
 
     def _matches(
-        self, compiled: _Compiled, text: str
+        self, compiled: _Compiled, text: str, path: str, offsets: list[int] | None
     ) -> Iterable[tuple[int, int, _Compiled, tuple[int, int]]]:
         """(start, end, rule, secret span): the span reported is the secret, or the whole match for
         multi-line rules (a key block is reported from its BEGIN line to its END line)."""
         rule = compiled.rule
         count = 0
+        code = rule.generic and path.endswith(CODE_SUFFIXES)
         group = rule.secret_group if rule.secret_group in compiled.pattern.groupindex else 0
-        for m in compiled.pattern.finditer(text):
+        for m in _finditer(compiled.pattern, text, offsets, rule.window):
             start, end = m.span(group)
             if start < 0 or end <= start:
                 continue
             secret = text[start:end]
             if rule.entropy and shannon_entropy(secret) < rule.entropy:
+                continue
+            if rule.generic and not _plausible_assignment(text, start, end, secret, code):
                 continue
             if any(a.search(secret) for a in compiled.allow) or any(
                 a.search(secret) for a in self._allow_values
@@ -173,6 +251,75 @@ class SecretEngine:
             count += 1
             if count >= MAX_MATCHES_PER_RULE:
                 return
+
+
+def _finditer(
+    pattern: re.Pattern[str], text: str, offsets: list[int] | None, window: tuple[int, int] | None
+) -> Iterator[re.Match[str]]:
+    """Matches of ``pattern`` in the windows around keyword hits (or in all of ``text``).
+
+    Searching only near the keywords is what makes the engine fast: Python's regex engine has no
+    literal prefilter for patterns like ``(?i)(?:secret|token)...``. ``^`` still means a real line start,
+    because ``finditer(text, pos, endpos)`` does not treat ``pos`` as a line start.
+    """
+    if offsets is None or window is None:
+        yield from pattern.finditer(text)
+        return
+    before, after = window
+    last_end = -1
+    lo = hi = -1
+    for offset in sorted(offsets):
+        w_lo, w_hi = max(0, offset - before), min(len(text), offset + after)
+        if w_lo <= hi:  # overlapping windows merge
+            hi = max(hi, w_hi)
+            continue
+        if hi > lo:
+            for m in pattern.finditer(text, lo, hi):
+                if m.start() >= last_end:
+                    last_end = max(m.end(), m.start() + 1)
+                    yield m
+        lo, hi = w_lo, w_hi
+    if hi > lo:
+        for m in pattern.finditer(text, lo, hi):
+            if m.start() >= last_end:
+                last_end = max(m.end(), m.start() + 1)
+                yield m
+
+
+def _plausible_assignment(text: str, start: int, end: int, secret: str, code: bool) -> bool:
+    """Whether a generic ``name = value`` match looks like a literal secret rather than code or prose.
+
+    A quoted value must end at its closing quote; an unquoted one must end its line (or be followed by
+    a comment), and in source code only quoted literals count. Calls, member access, and words of a
+    single character class (``elevated-privileges``) are not secrets.
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    name = text[max(line_start, start - 200) : start].lower()
+    if any(word in name for word in NOT_SECRET_NAMES):
+        return False
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before in "\"'`":
+        if after != before:
+            return False
+    else:
+        if code:
+            return False
+        rest = text[end : text.find("\n", end) if "\n" in text[end : end + 512] else end + 512].strip()
+        if rest and not rest.startswith(("#", "//", ";")):
+            return False
+    if "::" in secret or "->" in secret or secret.endswith((".", "-")):
+        return False
+    classes = (
+        any(c.islower() for c in secret)
+        + any(c.isupper() for c in secret)
+        + any(c.isdigit() for c in secret)
+        + any(not c.isalnum() and c not in "-_./" for c in secret)
+    )
+    # Identifiers (getTokenByRangeStart, CancelToken) are letters only; real generated secrets and
+    # passwords nearly always hold a digit or a symbol.
+    has_digit_or_symbol = any(c.isdigit() or (not c.isalnum() and c not in "-_./") for c in secret)
+    return classes >= 2 and has_digit_or_symbol
 
 
 def _inline_allowed(text: str, offset: int) -> bool:
@@ -260,6 +407,4 @@ def _line_starts(text: str) -> list[int]:
 
 
 def _line_of(starts: list[int], offset: int) -> int:
-    import bisect
-
     return bisect.bisect_right(starts, offset) - 1

@@ -29,6 +29,9 @@ class Rule:
     secret_group: str = "secret"  # the named group holding the secret; the whole match when absent
     path: str = ""  # only files whose path matches this regex (custom rules)
     allow_paths: tuple[str, ...] = ()  # files whose path matches one of these are skipped for this rule
+    # Where a match can lie around a keyword hit: (chars before the keyword's end, chars after). None:
+    # anywhere in the file (custom rules, and rules whose keyword may be far from the secret).
+    window: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,13 @@ def _r(
     entropy: float = 0.0,
     **kw: object,
 ) -> Rule:
+    # Built-in rules have their keyword at or just before the secret: search near the hits only.
+    kw.setdefault("window", (MULTILINE_WINDOW if kw.get("multiline") else LINE_WINDOW))
     return Rule(id, category, title, severity, regex, tuple(keywords.split()), entropy, **kw)  # type: ignore[arg-type]
+
+
+LINE_WINDOW = (320, 1024)
+MULTILINE_WINDOW = (320, 20_480)
 
 
 # Secret-shaped pieces used by several rules.
@@ -398,6 +407,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         _B + r"(?P<secret>SK[0-9a-fA-F]{32})" + _E,
         "twilio",
         3.0,
+        window=None,
         allow=(r"^SK0{32}$",),
     ),
     _r(
@@ -545,8 +555,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "Kubernetes",
         "Kubernetes bearer token in a kubeconfig",
         "HIGH",
-        r"(?m)^\s*(?:-\s+)?token:\s*[\"']?(?P<secret>[0-9A-Za-z_\-.:=]{20,})",
-        "token:",
+        r"(?ms)^users:\s*$.{0,2000}?^\s+token:\s*[\"']?(?P<secret>[0-9A-Za-z_\-.:=]{20,})",
+        "users:",
         3.0,
         allow=(r"^\$", r"^<"),
     ),
@@ -938,7 +948,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "Credentials",
         "Password in a database connection string",
         "HIGH",
-        r"(?i)(?:Password|Pwd)=(?P<secret>[^;\s\"'$\{]{6,64});",
+        r"(?i)(?:Server|Data Source|Host|Uid|User ID|Database|Initial Catalog)=[^;\n\"']{1,200};"
+        r"[^\n\"']{0,200}?(?:Password|Pwd)=(?P<secret>[^;\s\"'$\{]{6,64})(?=;|\s|[\"']|$)",
         "password= pwd=",
         2.5,
         allow=(r"(?i)^(?:password|\*+|xxx+|changeme|secret|<.*>)$",),
@@ -949,7 +960,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "Generic",
         "Password assignment",
         "MEDIUM",
-        r"(?i)(?:^|[^0-9a-z])(?:[a-z0-9_.\-]*?)(?:password|passwd|passphrase|pwd)[a-z0-9_\-]*[\"']?"
+        r"(?i)(?:password|passwd|passphrase|pwd)[a-z0-9_\-]*[\"']?"
         r"\s*(?:=|:=|:|=>)\s*(?:!!binary\s+)?[\"'`]?(?P<secret>[^\s\"'`<>,;()\[\]{}$%]{8,128})",
         "password passwd passphrase pwd",
         3.0,
@@ -960,11 +971,26 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "Generic",
         "Secret, token or API key assignment",
         "MEDIUM",
-        r"(?i)(?:^|[^0-9a-z])(?:[a-z0-9_.\-]*?)(?:secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key"
+        r"(?i)(?:secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key"
         r"|private[_\-]?key|client[_\-]?secret|credential)s?[a-z0-9_\-]*[\"']?"
         r"\s*(?:=|:=|:|=>)\s*(?:!!binary\s+)?[\"'`]?(?P<secret>[0-9A-Za-z_\-+/=.~]{16,256})(?![0-9A-Za-z_\-+/=.~])",
         "secret token apikey api_key api-key access_key accesskey auth_key authkey private_key credential",
         3.5,
+        generic=True,
+    ),
+)
+
+# A quoted, very random value assigned to a name ending in "key" (apiKey, signing_key, key).
+BUILTIN_RULES += (
+    _r(
+        "generic-key",
+        "Generic",
+        "High-entropy key assignment",
+        "MEDIUM",
+        r"(?i)key[\"']?\s*(?:=|:=|:|=>)\s*[\"'`]"
+        r"(?P<secret>[0-9A-Za-z_\-+/=.~]{20,256})(?=[\"'`])",
+        "key",
+        4.3,
         generic=True,
     ),
 )
@@ -982,8 +1008,9 @@ BUILTIN_ALLOW_RULES: tuple[AllowRule, ...] = (
         "example-marker",
         "values that say they are examples",
         regex=r"(?i)example|sample|dummy|fake|placeholder"
-        r"|redacted|changeme|change_me|your[_\-]?(?:key|token|secret|password)|insert|replace",
+        r"|redacted|changeme|change_me|your[_\-]?(?:key|token|secret|password)|insert|replace|^[:_\-$%{]*passw",
     ),
+    AllowRule("test-marker", "values made of repeated TEST", regex=r"(?i)(?:test){2,}"),
     AllowRule("masked", "masked or repeated characters", regex=r"^(.)\1{5,}|x{6,}|X{6,}|\*{4,}|\.{3}"),
     AllowRule(
         "templated", "template and variable references", regex=r"^(?:\$|%\(|\{\{|<%|@|#\{)|\$\{|\{\{|\}\}"
@@ -1007,13 +1034,29 @@ BUILTIN_ALLOW_RULES: tuple[AllowRule, ...] = (
     AllowRule(
         "python-package-docs",
         "example values in installed SDK documentation data",
-        path=r"(?:^|/)(?:botocore/data|boto3/examples|awscli/examples)/",
+        path=r"(?:^|/)(?:botocore/data|boto3/examples|awscli/examples|aws-sdk/apis)/"
+        r"|\.(?:examples|paginators)\.json$",
+    ),
+    AllowRule(
+        "package-docs",
+        "documentation, tests and type declarations shipped inside installed packages",
+        path=r"(?:^|/)(?:node_modules|site-packages|dist-packages|vendor|gems)/.*\.(?:md|markdown|rst|adoc)$"
+        r"|(?:^|/)(?:node_modules|site-packages|dist-packages|vendor|gems)/(?:.*/)?"
+        r"(?:tests?|specs?)(?:[_.\-][^/]*)?\.[a-z]+$"
+        r"|(?:^|/)(?:node_modules|site-packages|dist-packages|vendor|gems)/.*[_.\-](?:test|spec)\.[a-z]+$"
+        r"|\.d\.[cm]?ts$",
     ),
     AllowRule("source-maps", "source maps repeat the bundle they describe", path=r"\.(?:js|css)\.map$"),
     AllowRule(
-        "system-docs",
-        "distribution documentation and man pages",
-        path=r"^usr/share/(?:doc|man|info|locale|i18n|zoneinfo)/",
+        "os-package-dirs",
+        "files installed by the distribution's packages (documentation, libraries, headers, data)",
+        path=r"^usr/(?:share|include|lib|lib32|lib64|libx32|libexec)/",
+    ),
+    AllowRule(
+        "dependency-dirs",
+        "third-party dependency trees (their authors' files, not the application's secrets)",
+        path=r"(?:^|/)(?:node_modules|bower_components|jspm_packages|site-packages|dist-packages|vendor)/"
+        r"|^usr/local/go/|^opt/yarn-v[0-9.]+/",
     ),
 )
 
