@@ -8,6 +8,7 @@ PACKAGES=(
   rpm                                # rpm databases in all three formats
   db5.3-util gpg                     # libdb-written rpm Berkeley DB files; a gpg-pubkey entry
   golang-go                          # `go version -m` to check Go build info
+  binutils unzip                     # objcopy adds a .dep-v0 section to a Rust binary; unzip reads embedded poms
   composer bundler ruby-rack cargo   # real composer.lock/installed.json, Gemfile.lock, Cargo.lock (offline)
   maven openjdk-17-jdk-headless      # Maven's ComparableVersion (maven-artifact jar) as a version-order oracle
   librust-semver-dev                 # the Rust semver crate (offline, for cargo) as a version-order oracle
