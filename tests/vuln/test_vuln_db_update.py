@@ -133,6 +133,13 @@ def test_corrupt_and_truncated_downloads_are_rejected(
     assert "not a valid zip archive" in capsys.readouterr().err
     assert _counts(db_dir) == before
     assert not list(db_dir.glob(".seawall-vuln.db.tmp-*"))
+    # Fixed upstream: the update succeeds; feeds already downloaded by the failed runs are revalidated
+    # (If-None-Match with their own ETag) and reused rather than fetched again.
+    server.files["/osv/Go/all.zip"] = good
+    server.log.clear()
+    assert main(["-q", *_args(server, db_dir)]) == 0
+    assert all(r.get("if-none-match") for r in server.log)
+    assert _counts(db_dir) == before
 
 
 def test_sigkill_midway_keeps_previous_database_and_resumes(server: FeedServer, tmp_path: Path) -> None:
@@ -152,7 +159,6 @@ def test_sigkill_midway_keeps_previous_database_and_resumes(server: FeedServer, 
     assert part.exists(), "the update never started downloading"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert list(db_dir.glob(".seawall-vuln.db.tmp-*")), "the killed build left its temporary file"
     assert _counts(db_dir) == before  # the previous database is intact and readable
 
     server.slow.clear()
@@ -188,3 +194,26 @@ def test_scan_updates_a_stale_database(
     db = ensure_database(DBSettings(db_dir, max_age_hours=0), tmp_path / "cache")
     assert not db.is_demo
     db.close()
+
+
+def test_sigkill_during_ingest_keeps_previous_database(server: FeedServer, tmp_path: Path) -> None:
+    db_dir = tmp_path / "db"
+    assert main(["-q", *_args(server, db_dir)]) == 0
+    before = _counts(db_dir)
+    # New archives (Go gains a member the ingest skips, so its 4,291 records are ingested again, which
+    # takes a moment): kill the updater as soon as its temporary database appears.
+    go = [(p.name, p.read_bytes()) for p in sorted(GOVULNDB.glob("GO-*.json"))]
+    server.files["/osv/Go/all.zip"] = _osv_zip([*go, ("README.txt", b"not a record")])
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "seawall", "-q", *_args(server, db_dir)], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list(db_dir.glob(".seawall-vuln.db.tmp-*")):
+        assert proc.poll() is None, "the update finished before it could be killed"
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(db_dir.glob(".seawall-vuln.db.tmp-*")), "killed mid-build: the temporary file is left"
+    assert _counts(db_dir) == before  # the live database is the previous one, complete and readable
+    assert main(["-q", *_args(server, db_dir)]) == 0
+    assert not list(db_dir.glob(".seawall-vuln.db.tmp-*"))  # the next update cleared the stale build
+    assert _counts(db_dir) == before

@@ -43,6 +43,7 @@ DEFAULT_SOURCES = ("osv", "debian", "kev", "epss")
 ALL_SOURCES = ("osv", "debian", "alpine", "nvd", "kev", "epss")
 MAX_DOWNLOAD_BYTES = 4 * 1024 * 1024 * 1024
 MAX_JSON_BYTES = 1024 * 1024 * 1024
+CHECKED_FILE = "last-check"  # when an update last found every feed current (no rebuild needed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,44 +146,91 @@ def download(
     prior: store.SourceState | None,
     progress: Progress | None,
 ) -> Downloaded:
-    """Fetch one feed into ``dest_dir`` (conditional on ``prior``'s validators; resuming a partial file)."""
+    """Fetch one feed into ``dest_dir`` (conditional on ``prior``'s validators; resuming a partial file).
+
+    A complete download left by an update that failed later is revalidated with its own ETag and reused
+    on ``304``; a partial one is resumed with ``Range``/``If-Range``.
+    """
     dest_dir.mkdir(parents=True, exist_ok=True)
     safe = feed.name.replace("/", "_").replace(":", "_").replace(" ", "_")
     part = dest_dir / f"{safe}.part"
     meta_file = _meta_path(part)
-    headers: dict[str, str] = {}
-    if prior and (prior.etag or prior.last_modified):
-        if prior.etag:
-            headers["If-None-Match"] = prior.etag
-        if prior.last_modified:
-            headers["If-Modified-Since"] = prior.last_modified
-    offset = 0
+    saved: dict[str, Any] = {}
     if part.exists() and meta_file.exists():
-        with contextlib.suppress(OSError, orjson.JSONDecodeError):
-            saved = orjson.loads(meta_file.read_bytes())
-            if saved.get("url") == feed.url and (saved.get("etag") or saved.get("last_modified")):
-                offset = part.stat().st_size
-                headers["Range"] = f"bytes={offset}-"
-                headers["If-Range"] = saved.get("etag") or saved.get("last_modified")
+        with contextlib.suppress(OSError, orjson.JSONDecodeError, AttributeError):
+            loaded = orjson.loads(meta_file.read_bytes())
+            if loaded.get("url") == feed.url and (loaded.get("etag") or loaded.get("last_modified")):
+                saved = loaded
+    if saved.get("complete"):
+        got = _fetch(client, feed, part, meta_file, _validators(saved), 0, progress)
+        return (
+            got
+            if got.path is not None
+            else Downloaded(part, saved.get("etag", ""), saved.get("last_modified", ""))
+        )
+    headers = _validators(_state_dict(prior))
+    offset = 0
+    if saved:
+        offset = part.stat().st_size
+        headers["Range"] = f"bytes={offset}-"
+        headers["If-Range"] = str(saved.get("etag") or saved.get("last_modified"))
+    try:
+        return _fetch(client, feed, part, meta_file, headers, offset, progress, prior)
+    except _RangeRefused:
+        part.unlink(missing_ok=True)
+        meta_file.unlink(missing_ok=True)
+        headers.pop("Range", None)
+        headers.pop("If-Range", None)
+        return _fetch(client, feed, part, meta_file, headers, 0, progress, prior)
+
+
+class _RangeRefused(Exception):
+    """The server answered 416 to a resume request: start again from zero."""
+
+
+def _state_dict(state: store.SourceState | None) -> dict[str, Any]:
+    return {"etag": state.etag, "last_modified": state.last_modified} if state else {}
+
+
+def _validators(saved: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if saved.get("etag"):
+        headers["If-None-Match"] = str(saved["etag"])
+    if saved.get("last_modified"):
+        headers["If-Modified-Since"] = str(saved["last_modified"])
+    return headers
+
+
+def _fetch(
+    client: httpx.Client,
+    feed: Feed,
+    part: Path,
+    meta_file: Path,
+    headers: dict[str, str],
+    offset: int,
+    progress: Progress | None,
+    prior: store.SourceState | None = None,
+) -> Downloaded:
     try:
         with client.stream("GET", feed.url, headers=headers) as resp:
             if resp.status_code == 304:
                 return Downloaded(None, prior.etag if prior else "", prior.last_modified if prior else "")
+            if resp.status_code == 416 and offset:
+                raise _RangeRefused()
             if resp.status_code not in (200, 206):
                 raise SourceError(f"{feed.name}: GET {feed.url} answered HTTP {resp.status_code}")
             etag = resp.headers.get("etag", "")
             last_modified = resp.headers.get("last-modified", "")
             total: int | None = None
-            if resp.status_code == 206:
+            if resp.status_code == 206 and offset:
                 total = _range_total(resp.headers.get("content-range", ""), feed)
                 mode = "ab"
             else:
                 offset, mode = 0, "wb"
                 if resp.headers.get("content-length", "").isdigit():
                     total = int(resp.headers["content-length"])
-            meta_file.write_bytes(
-                orjson.dumps({"url": feed.url, "etag": etag, "last_modified": last_modified})
-            )
+            meta = {"url": feed.url, "etag": etag, "last_modified": last_modified}
+            meta_file.write_bytes(orjson.dumps(meta))
             size = offset
             with part.open(mode) as fh:
                 for chunk in resp.iter_bytes(1024 * 1024):
@@ -198,6 +246,7 @@ def download(
         part.unlink(missing_ok=True)
         meta_file.unlink(missing_ok=True)
         raise SourceError(f"{feed.name}: download truncated ({size} of {total} bytes)")
+    meta_file.write_bytes(orjson.dumps({**meta, "complete": True}))
     return Downloaded(part, etag, last_modified)
 
 
@@ -265,7 +314,11 @@ def update(
     progress: Progress | None = None,
     client: httpx.Client | None = None,
 ) -> dict[str, str]:
-    """Fetch and ingest every configured feed; returns feed name -> "updated N" / "not modified"."""
+    """Fetch and ingest every configured feed; returns feed name -> "updated N" / "not modified".
+
+    Every feed is downloaded (or found unchanged) before the database is touched; when nothing changed
+    the live file is left as it is and only the check time is recorded.
+    """
     feeds = config.feeds()
     outcome: dict[str, str] = {}
     own_client = client is None
@@ -273,15 +326,29 @@ def update(
         timeout=config.timeout, follow_redirects=True, headers={"User-Agent": "seawall", **config.headers}
     )
     downloads = db_dir / "downloads"
+    live = store.db_path(db_dir)
+    priors: dict[str, store.SourceState] = {}
+    if live.is_file():
+        with contextlib.suppress(VulnDBError):
+            current = store.open_db(live)
+            priors = {s.name: s for s in current.sources()}
+            current.close()
+    fetched: list[tuple[Feed, str, Downloaded]] = []
     try:
+        for feed in feeds:
+            state_name = feed.kind if feed.kind in ("kev", "epss") else feed.name
+            got = download(http, feed, downloads, priors.get(state_name), progress)
+            if got.path is None:
+                outcome[feed.name] = "not modified"
+            else:
+                fetched.append((feed, state_name, got))
+    finally:
+        if own_client:
+            http.close()
+    if fetched or not live.is_file():
         with store.building(db_dir) as db:
-            for feed in feeds:
-                state_name = feed.kind if feed.kind in ("kev", "epss") else feed.name
-                prior = db.source(state_name)
-                got = download(http, feed, downloads, prior, progress)
-                if got.path is None:
-                    outcome[feed.name] = "not modified"
-                    continue
+            for feed, state_name, got in fetched:
+                assert got.path is not None
                 if feed.kind == "nvd":
                     n = db.put_rows("nvd", enrich.nvd_rows(_load_json(got.path, feed.name)))
                 else:
@@ -291,14 +358,12 @@ def update(
                 )
                 outcome[feed.name] = f"updated {n}"
                 db.commit()
-                # Keep the file until the swap: a later failure means a re-run must download it again.
             db.set_meta("demo", "0")
+        # Only now: until the swap, a re-run must be able to reuse (or resume) these files.
         for p in downloads.glob("*.part*"):
             with contextlib.suppress(OSError):
                 p.unlink()
-    finally:
-        if own_client:
-            http.close()
+    (db_dir / CHECKED_FILE).write_text(store.utcnow() + "\n")
     return outcome
 
 
@@ -315,14 +380,15 @@ def import_paths(db_dir: Path, paths: Iterable[Path], source: str = "local") -> 
 
 
 def age_seconds(db: store.VulnDB) -> float | None:
-    """Seconds since the database was last updated (None when unknown)."""
+    """Seconds since the database was last updated or found current (None when unknown)."""
     import datetime as dt
 
-    text = db.meta("updated_at")
-    if not text:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (dt.datetime.now(dt.UTC) - when).total_seconds()
+    times = [db.meta("updated_at")]
+    with contextlib.suppress(OSError):
+        times.append((db.path.parent / CHECKED_FILE).read_text().strip())
+    ages = []
+    for text in times:
+        with contextlib.suppress(ValueError):
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            ages.append((dt.datetime.now(dt.UTC) - when).total_seconds())
+    return min(ages) if ages else None
