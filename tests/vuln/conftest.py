@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ def corpus_db_dir() -> Path:
     db_dir = TEST_CACHE / f"vulndb-corpus-{_code_hash()}"
     with locked("vulndb-corpus"):
         if not store.db_path(db_dir).is_file():
+            for stale in TEST_CACHE.glob("vulndb-corpus-*"):
+                shutil.rmtree(stale, ignore_errors=True)  # built by older ingest code
             build_corpus_db(db_dir)
     return db_dir
 
