@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from seawall.model import FileFacts
+from seawall.model import Application, FileFacts
 
 
 class Analyzer:
@@ -64,6 +64,10 @@ class Analyzer:
     def analyze_metadata(self, path: str, meta: FileMeta) -> FileFacts | None:
         """For ``metadata_only`` analyzers: judge an entry by its metadata."""
         raise NotImplementedError
+
+    def finish(self, applications: list[Application]) -> list[Application]:
+        """After the merge: adjust the merged applications (e.g. fold go.sum into go.mod). Default: none."""
+        return applications
 
 
 @dataclass(frozen=True, slots=True)

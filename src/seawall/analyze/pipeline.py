@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -142,12 +143,22 @@ def scan_image(image: Image, cache_dir: Path, options: AnalysisOptions | None = 
     merged = merge_layers(
         [(layer.ref, facts) for layer, facts in zip(image.layers, layer_facts, strict=True)]
     )
-    return build_inventory(merged, image.name, "container_image", image.metadata())
+    inventory = build_inventory(merged, image.name, "container_image", image.metadata())
+    return _finish(inventory, _analyzers("image", options))
 
 
 def scan_directory(root: Path, kind: str = "rootfs", options: AnalysisOptions | None = None) -> Inventory:
     """Analyze a root filesystem (``kind="rootfs"``) or a source tree (``kind="fs"``)."""
     options = options or AnalysisOptions()
-    facts = analyze_directory(root, _analyzers(kind, options), options.limits, kind)
+    analyzers = _analyzers(kind, options)
+    facts = analyze_directory(root, analyzers, options.limits, kind)
     merged = merge_layers([(LayerRef(), facts)])
-    return build_inventory(merged, str(root), "filesystem")
+    return _finish(build_inventory(merged, str(root), "filesystem"), analyzers)
+
+
+def _finish(inventory: Inventory, analyzers: list[Analyzer]) -> Inventory:
+    """Let each analyzer adjust the merged applications (see Analyzer.finish)."""
+    applications = list(inventory.applications)
+    for analyzer in analyzers:
+        applications = analyzer.finish(applications)
+    return dataclasses.replace(inventory, applications=tuple(applications))

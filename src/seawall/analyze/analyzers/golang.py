@@ -305,6 +305,10 @@ class GoSumAnalyzer(Analyzer):
     max_size = 16 * 1024 * 1024
     targets = frozenset({"fs"})
 
+    def finish(self, applications: list[Application]) -> list[Application]:
+        """Fold each go.sum result into the go.mod result beside it."""
+        return merge_go_sum(applications)
+
     def analyze(self, path: str, data: bytes) -> FileFacts | None:
         """The modules built from, per the go.sum in ``data`` (the last listed version of each)."""
         text = data.decode("utf-8", errors="replace")
