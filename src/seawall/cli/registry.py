@@ -289,3 +289,38 @@ def results_cmd(
     for rec in load_results((state_dir or ctx.obj.cache_dir / "registry-monitor") / "scans"):
         rec.pop("Report", None)
         sys.stdout.write(orjson.dumps(rec).decode() + "\n")
+
+
+@registry_app.command("audit")
+def audit_cmd(
+    url: Annotated[
+        str, typer.Argument(help="Registry URL: https://HOST[:PORT] (http:// to probe plain HTTP).")
+    ],
+    repository: Annotated[
+        str, _opt("--repository", help="Repository to try pulls, pushes and deletes on [first in catalog].")
+    ] = "",
+    username: Annotated[str, _opt("--username", help="User for the credentialed delete check.")] = "",
+    password: Annotated[str, _opt("--password", help="Its password.")] = "",
+    insecure: Annotated[
+        bool, _opt("--insecure", help="Do not verify the registry's TLS certificate.")
+    ] = False,
+    timeout: Annotated[float, _opt("--timeout", help="Network timeout in seconds.")] = 15.0,
+    output_format: Annotated[str, _opt("--format", "-f", help="table or json.")] = "table",
+    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+) -> None:
+    """Probe a running registry: TLS, anonymous API/catalog/pull/push/delete, credentials over HTTP."""
+    import orjson
+
+    from seawall.registry.probe import probe
+
+    if output_format not in ("table", "json"):
+        raise UsageError("--format must be table or json")
+    report = probe(url, repository, username, password, insecure, timeout)
+    if output_format == "json":
+        sys.stdout.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        typer.echo(f"{report.url}: {len(report.findings)} findings")
+        for f in sorted(report.findings, key=lambda f: -f.severity):
+            typer.echo(f"  {f.id:<9} {f.severity.name:<9} {f.title}: {f.detail}")
+    if report.findings and exit_code:
+        raise typer.Exit(exit_code)
