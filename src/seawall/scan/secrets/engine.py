@@ -240,9 +240,11 @@ class SecretEngine:
                 continue
             if rule.generic and not _plausible_assignment(text, start, end, secret, code):
                 continue
-            if any(a.search(secret) for a in compiled.allow) or any(
-                a.search(secret) for a in self._allow_values
-            ):
+            if any(a.search(secret) for a in compiled.allow):
+                continue
+            # Placeholder words are judged on single values; a key block's random base64 can spell
+            # "fAkE" by chance, and blocks have their own allow patterns.
+            if not rule.multiline and any(a.search(secret) for a in self._allow_values):
                 continue
             if rule.multiline:
                 yield m.start(), m.end(), compiled, (start, end)
