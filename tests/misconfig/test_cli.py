@@ -199,3 +199,14 @@ def test_compose_detection_by_name_and_content(tmp_path: Path, capsys: pytest.Ca
     assert ("docker-compose.yml", "compose", "COMPOSE001") in found
     assert ("stack.yaml", "compose", "COMPOSE004") in found
     assert "values.yaml" not in {r["Target"] for r in report["Results"]}
+
+
+def test_special_files_in_a_tree_are_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    (tmp_path / "pod.yaml").write_text(PRIVILEGED)
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    report = _json(capsys, str(tmp_path))
+    assert {r["Target"] for r in report["Results"]} == {"pod.yaml"}

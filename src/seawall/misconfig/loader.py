@@ -58,7 +58,10 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
             for fname in sorted(filenames):
                 if is_dockerfile_name(fname) or fname.lower().endswith(_YAML_SUFFIXES):
-                    yield Path(dirpath) / fname
+                    path = Path(dirpath) / fname
+                    # Only regular files inside a tree: a symlink to /dev/zero or a FIFO must not hang.
+                    if path.is_file():
+                        yield path
 
 
 def load_paths(paths: Iterable[Path], base: Path | None = None) -> LoadResult:
@@ -96,7 +99,10 @@ def load_file(path: Path, display: str) -> list[ConfigObject]:
         size = path.stat().st_size
         if size > limit:
             raise SeawallError(f"{display}: skipped: {size} bytes is over the {limit}-byte limit")
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(limit + 1)  # bounded even when the size lies (pipes, /proc files, devices)
+        if len(data) > limit:
+            raise SeawallError(f"{display}: skipped: more than {limit} bytes")
     except OSError as exc:
         raise SeawallError(f"{display}: cannot read: {exc.strerror or exc}") from exc
     if b"\0" in data[:8192]:
