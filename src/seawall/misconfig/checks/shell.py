@@ -43,7 +43,7 @@ def _short_cluster(word: str, letter: str) -> bool:
     return len(word) > 1 and word[0] == "-" and word[1] != "-" and word[1:].isalpha() and letter in word[1:]
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def commands(script: str) -> list[Command]:
     """Split a script on ``&&``, ``||``, ``;``, ``|`` and newlines into simple commands (cached: every
     RUN check asks for the same script; callers must not modify the list)."""
