@@ -7,6 +7,7 @@ secrets in the image config (environment, labels, history) and executables no OS
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -108,51 +109,77 @@ def _add(
     return counted
 
 
-def config_secrets(inventory: Inventory) -> list[LocatedFinding]:
-    """Secrets in the image config: environment variables, labels and history commands."""
+def config_secrets(inventory: Inventory) -> tuple[list[LocatedFinding], dict[str, Any] | None]:
+    """Secrets in the image config (environment variables, labels, history commands), and the config
+    with those secrets masked (None when nothing was found), for the report's ``ImageConfig``."""
     if inventory.image is None:
-        return []
+        return [], None
     from seawall.analyze.analyzers.secret import engine_for
 
     engine, _ = engine_for({})
-    config = inventory.image.config or {}
-    inner = config.get("config") or config.get("Config") or {}
+    config: dict[str, Any] = copy.deepcopy(dict(inventory.image.config or {}))
+    inner = config.get("config")
+    inner = inner if isinstance(inner, dict) else {}
     sections: list[tuple[str, list[str]]] = []
-    env = inner.get("Env") if isinstance(inner, Mapping) else None
-    if isinstance(env, list):
-        sections.append(("Env", [str(e) for e in env]))
-    labels = inner.get("Labels") if isinstance(inner, Mapping) else None
-    if isinstance(labels, Mapping):
-        sections.append(("Labels", [f"{k}={v}" for k, v in labels.items()]))
+    if isinstance(inner.get("Env"), list):
+        sections.append(("Env", [str(e) for e in inner["Env"]]))
+    if isinstance(inner.get("Labels"), dict):
+        sections.append(("Labels", [f"{k}={v}" for k, v in inner["Labels"].items()]))
     history = config.get("history")
     if isinstance(history, list):
-        sections.append(
-            ("History", [str(h.get("created_by", "")) for h in history if isinstance(h, Mapping)])
-        )
+        sections.append(("History", [str(h.get("created_by", "")) for h in history if isinstance(h, dict)]))
     out: list[LocatedFinding] = []
     for name, lines in sections:
         path = f"image config: {name}"
+        masked = list(lines)
         for m in engine.scan(path, "\n".join(line.replace("\n", " ") for line in lines)):
-            finding = ContentFinding(
-                kind="secret",
-                rule_id=m.rule_id,
-                severity=m.severity,
-                title=m.title,
-                path=path,
-                category=m.category,
-                start_line=m.start_line,
-                end_line=m.end_line,
-                match=m.match,
-                context=m.context,
-            )
-            out.append(LocatedFinding(finding, LayerRef()))
-    return out
+            out.append(LocatedFinding(_config_finding(path, m), LayerRef()))
+            for entry in m.context:
+                number, _, content = entry.partition(": ")
+                if number.isdigit() and m.start_line <= int(number) <= m.end_line:
+                    masked[int(number) - 1] = content
+        if masked != lines:
+            _put_back(config, inner, name, masked)
+    return out, (config if out else None)
+
+
+def _config_finding(path: str, m: Any) -> ContentFinding:
+    return ContentFinding(
+        kind="secret",
+        rule_id=m.rule_id,
+        severity=m.severity,
+        title=m.title,
+        path=path,
+        category=m.category,
+        start_line=m.start_line,
+        end_line=m.end_line,
+        match=m.match,
+        context=m.context,
+    )
+
+
+def _put_back(config: dict[str, Any], inner: dict[str, Any], section: str, masked: list[str]) -> None:
+    if section == "Env":
+        inner["Env"] = masked
+    elif section == "Labels":
+        inner["Labels"] = dict(line.partition("=")[::2] for line in masked)
+    else:
+        entries = [h for h in config["history"] if isinstance(h, dict)]
+        for entry, text in zip(entries, masked, strict=False):
+            if "created_by" in entry:
+                entry["created_by"] = text
 
 
 def run_secret_scanner(request: Any) -> int:
-    """Scanner hook: secrets from every layer (deleted ones marked) and from the image config."""
+    """Scanner hook: secrets from every layer (deleted ones marked) and from the image config.
+
+    The report's copy of the image config gets the same masking, so no output shows a secret.
+    """
     found = [lf for lf in request.inventory.findings if lf.finding.kind == "secret"]
-    found.extend(config_secrets(request.inventory))
+    in_config, masked_config = config_secrets(request.inventory)
+    found.extend(in_config)
+    if masked_config is not None and request.report.image is not None:
+        request.report.image = dataclasses.replace(request.report.image, config=masked_config)
     return _add(request.report, found, "secret", request.params)
 
 
