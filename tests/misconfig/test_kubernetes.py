@@ -177,3 +177,13 @@ def test_libyaml_and_pure_python_loaders_agree(shared_dir: Path) -> None:
     assert original
     assert [d.data for d in fast] == [d.data for d in slow]
     assert [d.positions for d in fast] == [d.positions for d in slow]
+
+
+def test_user_namespace_pods_relax_root_checks() -> None:
+    root = POD.replace("    runAsNonRoot: true\n", "    runAsNonRoot: false\n    runAsUser: 0\n")
+    assert _run(root, "K8S017") and _run(root, "K8S018")
+    userns = root.replace("spec:\n  securityContext:", "spec:\n  hostUsers: false\n  securityContext:")
+    assert _run(userns, "K8S017") == [] and _run(userns, "K8S018") == []
+    # An explicit false is reported alone, as pod-security-admission does.
+    [(_, _, _, path, message)] = _run(root, "K8S017")
+    assert path == "spec.securityContext.runAsNonRoot" and "must not set" in message

@@ -475,22 +475,29 @@ def k8s017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
         if pod.spec.get("hostUsers") is False:
             continue
         pod_value = pod.security_context.get("runAsNonRoot")
+        explicit: list[Hit] = []
         if pod_value is False:
-            yield Hit(
-                "pod must not set securityContext.runAsNonRoot=false",
-                (*pod.path, "securityContext", "runAsNonRoot"),
+            explicit.append(
+                Hit(
+                    "pod must not set securityContext.runAsNonRoot=false",
+                    (*pod.path, "securityContext", "runAsNonRoot"),
+                )
             )
         unset: list[Container] = []
         for c in containers(pod):
             value = c.security_context.get("runAsNonRoot")
             if value is False:
-                yield Hit(
-                    f"{c.label} must not set securityContext.runAsNonRoot=false",
-                    (*c.path, "securityContext", "runAsNonRoot"),
+                explicit.append(
+                    Hit(
+                        f"{c.label} must not set securityContext.runAsNonRoot=false",
+                        (*c.path, "securityContext", "runAsNonRoot"),
+                    )
                 )
             elif value is None and pod_value is not True:
                 unset.append(c)
-        if unset:
+        # As pod-security-admission: explicit runAsNonRoot=false is reported first, alone.
+        yield from explicit
+        if unset and not explicit:
             names = ", ".join(c.label for c in unset)
             yield Hit(
                 f"pod or {names} must set securityContext.runAsNonRoot=true",
@@ -504,12 +511,15 @@ def k8s017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "K8S018",
     "Container runs as UID 0",
     Severity.MEDIUM,
-    "runAsUser: 0 runs the container as root (PSS restricted: Running as Non-root user).",
+    "runAsUser: 0 runs the container as root (PSS restricted: Running as Non-root user; allowed with "
+    "hostUsers: false).",
     "Set runAsUser to a non-zero UID.",
     [(PSS_RESTRICTED, "Running as Non-root user"), (K8S_CIS, "5.2.7")],
 )
 def k8s018(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
+        if pod.spec.get("hostUsers") is False:
+            continue  # user-namespaced pods: UID 0 in the pod is not root on the node (KEP-127)
         if pod.security_context.get("runAsUser") == 0:
             yield Hit(
                 "pod must not set securityContext.runAsUser=0", (*pod.path, "securityContext", "runAsUser")
