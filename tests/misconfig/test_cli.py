@@ -210,3 +210,12 @@ def test_special_files_in_a_tree_are_skipped(tmp_path: Path, capsys: pytest.Capt
     (tmp_path / "loop").symlink_to(tmp_path)
     report = _json(capsys, str(tmp_path))
     assert {r["Target"] for r in report["Results"]} == {"pod.yaml"}
+
+
+def test_compliance_without_evidence_is_manual(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:12.7\nUSER app\n")
+    report = _json(capsys, "--compliance", "k8s-pss-baseline", str(tmp_path))
+    assert {c["Status"] for c in report["Controls"]} == {"MANUAL"}  # no manifests: nothing passed
+    docker = _json(capsys, "--compliance", "docker-cis", str(tmp_path))
+    status = {c["ID"]: c["Status"] for c in docker["Controls"]}
+    assert status["4.1"] == "PASS" and status["4.6"] == "FAIL" and status["5.5"] == "MANUAL"

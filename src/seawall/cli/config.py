@@ -90,7 +90,7 @@ def config(
     for warning in scan.warnings:
         log.warning("%s", warning)
     if compliance:
-        result = comp.build(compliance, scan.checks, scan.findings)
+        result = comp.build(compliance, scan.checks, scan.findings, {o.target for o in scan.objects})
         data = (
             orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
             if format == "json"

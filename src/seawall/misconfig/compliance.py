@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +59,17 @@ def _mapped(framework: str, checks: Iterable[Check]) -> dict[str, list[str]]:
     return out
 
 
-def build(framework: str, checks: Sequence[Check], findings: Sequence[MisconfigFinding]) -> ComplianceReport:
-    """Evaluate the controls of ``framework`` from the findings of a scan that ran ``checks``."""
+def build(
+    framework: str,
+    checks: Sequence[Check],
+    findings: Sequence[MisconfigFinding],
+    scanned_targets: Collection[str] | None = None,
+) -> ComplianceReport:
+    """Evaluate the controls of ``framework`` from the findings of a scan that ran ``checks``.
+
+    A control passes only if one of its checks had something to look at (``scanned_targets``: the
+    targets of the scanned objects); without evidence it stays MANUAL.
+    """
     if framework not in SPECS:
         raise UsageError(f"unknown compliance {framework!r}; choose one of: {', '.join(FRAMEWORKS)}")
     title, controls = SPECS[framework]
@@ -68,13 +77,15 @@ def build(framework: str, checks: Sequence[Check], findings: Sequence[MisconfigF
     if framework == PSS_RESTRICTED:
         # The restricted profile includes every baseline control.
         specs = [(f"baseline/{cid}", name, PSS_BASELINE) for cid, name in SPECS[PSS_BASELINE][1]] + specs
+    applies = {c.meta.id: c.applies_to for c in checks}
     by_fw = {fw: _mapped(fw, checks) for fw in {s[2] for s in specs}}
     results = []
     for cid, name, fw in specs:
         key = cid.removeprefix("baseline/")
         ids = by_fw[fw].get(key, [])
         hits = tuple(f for f in findings if f.check.id in ids)
-        status = "MANUAL" if not ids else ("FAIL" if hits else "PASS")
+        evidence = scanned_targets is None or any(set(applies[i]) & set(scanned_targets) for i in ids)
+        status = "FAIL" if hits else ("PASS" if ids and evidence else "MANUAL")
         results.append(ControlResult(cid, name, status, tuple(ids), hits))
     return ComplianceReport(framework, title, tuple(results))
 
@@ -85,12 +96,14 @@ def render_table(report: ComplianceReport) -> str:
     width = max(len(c.id) for c in report.controls)
     for c in report.controls:
         checks = ",".join(c.checks) or "-"
-        lines.append(f"{c.id:<{width}}  {c.status:<6}  {len(c.findings):>4}  {checks:<24}  {c.title}")
+        title = "" if c.id.endswith(c.title) else c.title  # PSS controls are named by their title
+        lines.append(f"{c.id:<{width}}  {c.status:<6}  {len(c.findings):>4}  {checks:<24}  {title}".rstrip())
     summary = report.to_json()["Summary"]
     lines += ["", f"PASS: {summary['PASS']}  FAIL: {summary['FAIL']}  MANUAL: {summary['MANUAL']}"]
     for c in report.controls:
         if c.findings:
-            lines += ["", f"{c.id} {c.title}: {len(c.findings)} finding(s)"]
+            name = c.id if c.id.endswith(c.title) else f"{c.id} {c.title}"
+            lines += ["", f"{name}: {len(c.findings)} finding(s)"]
             for f in c.findings[:50]:
                 where = f"{f.file}:{f.start_line}" if f.start_line else f.file
                 lines.append(f"  {f.check.id} {f.severity.name:<8} {where}  {f.message}")
