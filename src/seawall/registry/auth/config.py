@@ -158,12 +158,13 @@ def load_config(path: Path) -> AuthConfig:
     lock_cfg = _mapping(data.get("lockout"), "lockout")
     tls = _mapping(data.get("tls"), "tls")
     try:
+        d = HashCost()
         cost = HashCost(
-            algorithm=str(hash_cfg.get("algorithm", "argon2")),
-            argon2_time_cost=int(hash_cfg.get("argon2_time_cost", 3)),
-            argon2_memory_kib=int(hash_cfg.get("argon2_memory_kib", 65536)),
-            argon2_parallelism=int(hash_cfg.get("argon2_parallelism", 1)),
-            bcrypt_rounds=int(hash_cfg.get("bcrypt_rounds", 12)),
+            algorithm=str(hash_cfg.get("algorithm", d.algorithm)),
+            argon2_time_cost=int(hash_cfg.get("argon2_time_cost", d.argon2_time_cost)),
+            argon2_memory_kib=int(hash_cfg.get("argon2_memory_kib", d.argon2_memory_kib)),
+            argon2_parallelism=int(hash_cfg.get("argon2_parallelism", d.argon2_parallelism)),
+            bcrypt_rounds=int(hash_cfg.get("bcrypt_rounds", d.bcrypt_rounds)),
         )
         lockout = LockoutPolicy(
             account_failures=int(lock_cfg.get("account_failures", 5)),

@@ -17,13 +17,17 @@ ROBOT_TOKEN_BYTES = 32
 
 @dataclass(frozen=True, slots=True)
 class HashCost:
-    """Work factors for new hashes (verification reads them from the hash itself)."""
+    """Work factors for new hashes (verification reads them from the hash itself).
+
+    Defaults are OWASP's password-storage parameters (argon2id m=19 MiB t=2 p=1; bcrypt cost 10):
+    every token request verifies a password, so the cost is paid per registry operation.
+    """
 
     algorithm: str = "argon2"
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1
-    bcrypt_rounds: int = 12
+    bcrypt_rounds: int = 10
 
 
 def hash_password(password: str, cost: HashCost = HashCost()) -> str:
