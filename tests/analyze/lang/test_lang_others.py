@@ -202,7 +202,8 @@ def test_ruby_default_gems_of_debian(tmp_path: Path, debian_tree: Callable[[str]
     tree = debian_tree("libruby3.1")
     specs = sorted(tree.rglob("specifications/**/*.gemspec"))
     assert len(specs) >= 50
-    facts = walk(tmp_path, tar_of(tree), [GemspecAnalyzer()])
+    gems = tree / "usr/lib/ruby/gems"  # where the specifications are (the rest is Ruby's library)
+    facts = walk(tmp_path, tar_of(gems, prefix="usr/lib/ruby/gems/"), [GemspecAnalyzer()])
     for spec in specs:
         rel = str(spec.relative_to(tree))
         [app] = facts.files[rel].applications
