@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from seawall.host.configs import Parsed, flag_values
-from seawall.host.fs import FileStat
+from seawall.host.fs import FileStat, unique
 from seawall.host.snapshot import HostSnapshot
+from seawall.host.versions import RuntimeVulns
 from seawall.misconfig.model import DOCKER_CIS, Check, CheckMeta, Compliance, ConfigObject, Hit, ScanContext
 from seawall.model import Severity
 
@@ -47,12 +48,16 @@ class HostCheck:
 
     meta: CheckMeta
     controls: tuple[str, ...]
-    scope: str  # host | container
+    scope: str  # host | container | runtime (needs the runtime version matches)
     fn: Callable[..., Iterable[Outcome]]
 
-    def run(self, snap: HostSnapshot, container: Container | None = None) -> list[Outcome]:
+    def run(
+        self, snap: HostSnapshot, container: Container | None = None, runtime: RuntimeVulns | None = None
+    ) -> list[Outcome]:
         """Evaluate; an unexpected shape in the snapshot becomes an ERROR outcome, never a traceback."""
         try:
+            if self.scope == "runtime":
+                return list(self.fn(snap, runtime))
             if self.scope == "container":
                 return list(self.fn(snap, container or {}))
             return list(self.fn(snap))
@@ -258,12 +263,14 @@ AUDITED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 def _audit_fn(control: str, paths: tuple[str, ...]) -> HostFn:
     def evaluate(snap: HostSnapshot) -> Iterator[Outcome]:
-        present = [p for p in paths if snap.fs.exists(p)]
-        if not present:
+        stats = [st for st in (snap.fs.stat(p) for p in paths) if st.exists]
+        if not stats:
             yield _na(control, f"none of {', '.join(paths)} exists on this host")
             return
-        for path in present:
-            rule = snap.audit.watched.get(path)
+        for st in unique(stats):
+            path = st.path
+            aliases = [a.path for a in stats if a.ident == st.ident]
+            rule = next((snap.audit.watched[a] for a in aliases if a in snap.audit.watched), "")
             if rule:
                 yield Outcome(control, PASS, f"{path} is audited", rule, path)
             elif snap.audit.error and not snap.audit.files:
@@ -987,8 +994,7 @@ def _file_fn(rule: FileRule) -> HostFn:
         paths = [
             p for pattern in rule.paths for p in (snap.fs.glob(pattern) if "*" in pattern else [pattern])
         ]
-        stats = [snap.fs.stat(p) for p in paths]
-        stats = [s for s in stats if s.exists or s.error]
+        stats = unique([s for s in (snap.fs.stat(p) for p in paths) if s.exists or s.error])
         if not stats:
             for control in (rule.own_control, rule.perm_control):
                 yield _na(control, f"none of {', '.join(rule.paths)} exists")
@@ -1106,10 +1112,13 @@ def _secopts(c: Container) -> list[str]:
 
 
 @container_check(
-    "HOST061", "5.2", "Container runs without AppArmor", Severity.MEDIUM,
+    "HOST061",
+    "5.2",
+    "Container runs without AppArmor",
+    Severity.MEDIUM,
     "On AppArmor hosts an unconfined container loses the default profile's protection.",
     "Do not pass --security-opt apparmor=unconfined or --privileged.",
-)  # fmt: skip
+)
 def host061(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     if not _lsm_enabled(snap, "apparmor"):
         yield _out(
@@ -1126,10 +1135,13 @@ def host061(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST062", "5.3", "Container runs with SELinux labelling disabled", Severity.MEDIUM,
+    "HOST062",
+    "5.3",
+    "Container runs with SELinux labelling disabled",
+    Severity.MEDIUM,
     "On SELinux hosts label=disable removes the MAC separation between containers and the host.",
     "Do not pass --security-opt label=disable or --privileged.",
-)  # fmt: skip
+)
 def host062(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     if not _lsm_enabled(snap, "selinux"):
         yield _out(c, "5.3", NA, "SELinux is not enabled on this host", "/sys/fs/selinux")
@@ -1142,10 +1154,13 @@ def host062(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST063", "5.4", "Container has added capabilities", Severity.HIGH,
+    "HOST063",
+    "5.4",
+    "Container has added capabilities",
+    Severity.HIGH,
     "Added capabilities (SYS_ADMIN, NET_ADMIN, ...) hand kernel powers to the container.",
     "Drop all capabilities and add back only the ones the process needs (--cap-drop ALL --cap-add ...).",
-)  # fmt: skip
+)
 def host063(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     hc = _hc(c)
     if hc.get("Privileged"):
@@ -1167,10 +1182,13 @@ def host063(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST064", "5.5", "Privileged container", Severity.CRITICAL,
+    "HOST064",
+    "5.5",
+    "Privileged container",
+    Severity.CRITICAL,
     "A privileged container has every capability and every device: it is root on the host.",
     "Remove --privileged; grant only the capabilities and devices needed.",
-)  # fmt: skip
+)
 def host064(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     priv = bool(_hc(c).get("Privileged"))
     yield _out(c, "5.5", FAIL if priv else PASS, f"Privileged={str(priv).lower()}", "HostConfig.Privileged")
@@ -1195,10 +1213,13 @@ def _mounts(c: Container) -> list[Mapping[str, Any]]:
 
 
 @container_check(
-    "HOST065", "5.6", "Sensitive host directory mounted", Severity.HIGH,
+    "HOST065",
+    "5.6",
+    "Sensitive host directory mounted",
+    Severity.HIGH,
     "Mounting /, /etc, /proc, /sys, /dev, /boot, /usr or the engine's data root exposes the host.",
     "Mount only the application's own data directories, read-only where possible.",
-)  # fmt: skip
+)
 def host065(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     bad = []
     for i, m in enumerate(_mounts(c)):
@@ -1215,10 +1236,13 @@ def host065(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST066", "5.7", "sshd runs inside the container", Severity.MEDIUM,
+    "HOST066",
+    "5.7",
+    "sshd runs inside the container",
+    Severity.MEDIUM,
     "An SSH daemon in a container is one more service to patch and a way around the engine's controls.",
     "Remove sshd; use the engine's exec for debugging.",
-)  # fmt: skip
+)
 def host066(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     cid = str(c.get("Id", ""))
     if cid not in snap.container_procs:
@@ -1249,10 +1273,13 @@ def _ports(c: Container) -> list[tuple[str, str, str]]:
 
 
 @container_check(
-    "HOST067", "5.8", "Privileged host port mapped", Severity.MEDIUM,
+    "HOST067",
+    "5.8",
+    "Privileged host port mapped",
+    Severity.MEDIUM,
     "Host ports below 1024 are reserved for root-run services; mapping them lets a container pose as one.",
     "Publish on host ports 1024 and above.",
-)  # fmt: skip
+)
 def host067(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     low = [f"{hp}->{cp}" for cp, _, hp in _ports(c) if hp.isdigit() and int(hp) < 1024]
     if low:
@@ -1264,10 +1291,13 @@ def host067(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST068", "5.9", "Published ports to review", Severity.LOW,
+    "HOST068",
+    "5.9",
+    "Published ports to review",
+    Severity.LOW,
     "Every published port is reachable from outside; only needed ones should be.",
     "Publish only the ports the service needs.",
-)  # fmt: skip
+)
 def host068(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     ports = [f"{ip or '0.0.0.0'}:{hp}->{cp}" for cp, ip, hp in _ports(c)]
     yield _out(
@@ -1298,27 +1328,36 @@ for _id, _control, _field, _what in (
     ("HOST090", "5.31", "UsernsMode", "user"),
 ):
     container_check(
-        _id, _control, f"Container shares the host's {_what} namespace", Severity.HIGH,
+        _id,
+        _control,
+        f"Container shares the host's {_what} namespace",
+        Severity.HIGH,
         f"Sharing the host's {_what} namespace removes the isolation of that resource from the host.",
         f"Do not run with --{_field.removesuffix('Mode').lower()}=host.",
-    )(_ns_check(_control, _field, _what))  # fmt: skip
+    )(_ns_check(_control, _field, _what))
 
 
 @container_check(
-    "HOST070", "5.11", "No memory limit", Severity.MEDIUM,
+    "HOST070",
+    "5.11",
+    "No memory limit",
+    Severity.MEDIUM,
     "A container without a memory limit can exhaust the host's memory.",
     "Run with --memory.",
-)  # fmt: skip
+)
 def host070(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     mem = int(_hc(c).get("Memory") or 0)
     yield _out(c, "5.11", PASS if mem > 0 else FAIL, f"Memory={mem}", "HostConfig.Memory")
 
 
 @container_check(
-    "HOST071", "5.12", "No CPU limit or priority", Severity.LOW,
+    "HOST071",
+    "5.12",
+    "No CPU limit or priority",
+    Severity.LOW,
     "Without CPU shares or a quota one container can starve the others.",
     "Run with --cpu-shares, --cpus or --cpu-quota.",
-)  # fmt: skip
+)
 def host071(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     hc = _hc(c)
     shares, nano, quota = (
@@ -1332,10 +1371,13 @@ def host071(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST072", "5.13", "Root filesystem is writable", Severity.MEDIUM,
+    "HOST072",
+    "5.13",
+    "Root filesystem is writable",
+    Severity.MEDIUM,
     "A writable root filesystem lets an intruder change the container's binaries and persist.",
     "Run with --read-only and mount writable volumes or tmpfs where the application writes.",
-)  # fmt: skip
+)
 def host072(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     ro = bool(_hc(c).get("ReadonlyRootfs"))
     yield _out(
@@ -1344,10 +1386,13 @@ def host072(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST073", "5.14", "Port published on every host interface", Severity.MEDIUM,
+    "HOST073",
+    "5.14",
+    "Port published on every host interface",
+    Severity.MEDIUM,
     "Ports bound to 0.0.0.0 are reachable on every interface, including public ones.",
     "Publish with an address: -p 127.0.0.1:8080:80.",
-)  # fmt: skip
+)
 def host073(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     wide = [f"{hp}->{cp}" for cp, ip, hp in _ports(c) if ip in ("", "0.0.0.0", "::")]
     if wide:
@@ -1363,10 +1408,13 @@ def host073(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST074", "5.15", "Restart policy is not on-failure with at most 5 retries", Severity.LOW,
+    "HOST074",
+    "5.15",
+    "Restart policy is not on-failure with at most 5 retries",
+    Severity.LOW,
     "always/unless-stopped or unbounded retries restart a crashing or compromised container forever.",
     "Run with --restart on-failure:5 (or no restart policy).",
-)  # fmt: skip
+)
 def host074(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     policy = _hc(c).get("RestartPolicy")
     policy = policy if isinstance(policy, Mapping) else {}
@@ -1376,10 +1424,13 @@ def host074(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST077", "5.18", "Host devices exposed", Severity.MEDIUM,
+    "HOST077",
+    "5.18",
+    "Host devices exposed",
+    Severity.MEDIUM,
     "Host devices give the container direct access to hardware and kernel interfaces.",
     "Remove --device unless needed; never combine with --privileged.",
-)  # fmt: skip
+)
 def host077(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     hc = _hc(c)
     devices = [str(d.get("PathOnHost")) for d in hc.get("Devices") or () if isinstance(d, Mapping)]
@@ -1392,10 +1443,13 @@ def host077(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST078", "5.19", "Container ulimits not set", Severity.LOW,
+    "HOST078",
+    "5.19",
+    "Container ulimits not set",
+    Severity.LOW,
     "Without per-container ulimits the daemon's defaults apply.",
     "Set --ulimit where the defaults do not fit.",
-)  # fmt: skip
+)
 def host078(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     ulimits = [
         f"{u.get('Name')}={u.get('Soft')}:{u.get('Hard')}"
@@ -1409,10 +1463,13 @@ def host078(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST079", "5.20", "Mount propagation is shared", Severity.MEDIUM,
+    "HOST079",
+    "5.20",
+    "Mount propagation is shared",
+    Severity.MEDIUM,
     "Shared propagation lets mounts made inside the container appear on the host and the reverse.",
     "Use private or slave propagation.",
-)  # fmt: skip
+)
 def host079(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     shared = [
         f"{m.get('Destination')} ({m.get('Propagation')})"
@@ -1426,10 +1483,13 @@ def host079(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST081", "5.22", "Seccomp disabled", Severity.HIGH,
+    "HOST081",
+    "5.22",
+    "Seccomp disabled",
+    Severity.HIGH,
     "Without seccomp every system call, including rarely needed dangerous ones, reaches the kernel.",
     "Remove --security-opt seccomp=unconfined and --privileged.",
-)  # fmt: skip
+)
 def host081(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     opts = [o.replace(":", "=", 1) for o in _secopts(c)]
     if "seccomp=unconfined" in opts:
@@ -1450,10 +1510,13 @@ def _execs(snap: HostSnapshot, c: Container) -> tuple[Mapping[str, Any], ...]:
 
 
 @container_check(
-    "HOST082", "5.23", "exec session with --privileged", Severity.HIGH,
+    "HOST082",
+    "5.23",
+    "exec session with --privileged",
+    Severity.HIGH,
     "A privileged exec session gets every capability even in an unprivileged container.",
     "Do not use exec --privileged.",
-)  # fmt: skip
+)
 def host082(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     priv = [
         str(e.get("ID", ""))[:12] for e in _execs(snap, c) if (e.get("ProcessConfig") or {}).get("privileged")
@@ -1472,10 +1535,13 @@ def host082(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST083", "5.24", "exec session as root", Severity.MEDIUM,
+    "HOST083",
+    "5.24",
+    "exec session as root",
+    Severity.MEDIUM,
     "exec --user root bypasses the container's non-root user.",
     "Do not use exec --user root.",
-)  # fmt: skip
+)
 def host083(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     root = [
         str(e.get("ID", ""))[:12]
@@ -1493,10 +1559,13 @@ def host083(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST084", "5.25", "Container cgroup parent changed", Severity.LOW,
+    "HOST084",
+    "5.25",
+    "Container cgroup parent changed",
+    Severity.LOW,
     "A custom cgroup parent takes the container out of the engine's resource accounting.",
     "Do not set --cgroup-parent unless needed.",
-)  # fmt: skip
+)
 def host084(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     parent = str(_hc(c).get("CgroupParent") or "")
     default = ("", "/libpod_parent", "libpod_parent", "machine.slice", "/docker", "system.slice")
@@ -1505,10 +1574,13 @@ def host084(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST085", "5.26", "Container may acquire new privileges", Severity.MEDIUM,
+    "HOST085",
+    "5.26",
+    "Container may acquire new privileges",
+    Severity.MEDIUM,
     "Without no-new-privileges, setuid binaries can raise the process's privileges.",
     "Run with --security-opt no-new-privileges.",
-)  # fmt: skip
+)
 def host085(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     opts = [o.replace(":", "=") for o in _secopts(c)]
     nnp = any(o in ("no-new-privileges", "no-new-privileges=true") for o in opts)
@@ -1522,10 +1594,13 @@ def host085(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST086", "5.27", "No health check", Severity.LOW,
+    "HOST086",
+    "5.27",
+    "No health check",
+    Severity.LOW,
     "Without a health check the engine cannot tell a hung or hijacked service from a healthy one.",
     "Add HEALTHCHECK to the image or run with --health-cmd.",
-)  # fmt: skip
+)
 def host086(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     hc = _cfg(c).get("Healthcheck")
     test = hc.get("Test") if isinstance(hc, Mapping) else None
@@ -1542,20 +1617,26 @@ def host086(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST087", "5.29", "No PIDs limit", Severity.MEDIUM,
+    "HOST087",
+    "5.29",
+    "No PIDs limit",
+    Severity.MEDIUM,
     "Without a PIDs limit a fork bomb in one container takes down the host.",
     "Run with --pids-limit.",
-)  # fmt: skip
+)
 def host087(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     limit = int(_hc(c).get("PidsLimit") or 0)
     yield _out(c, "5.29", PASS if limit > 0 else FAIL, f"PidsLimit={limit}", "HostConfig.PidsLimit")
 
 
 @container_check(
-    "HOST088", "5.30", "Container on the engine's default bridge", Severity.LOW,
+    "HOST088",
+    "5.30",
+    "Container on the engine's default bridge",
+    Severity.LOW,
     "All containers on the default bridge can talk to each other.",
     "Use user-defined networks.",
-)  # fmt: skip
+)
 def host088(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     net = c.get("NetworkSettings")
     networks = list((net.get("Networks") or {}) if isinstance(net, Mapping) else {})
@@ -1576,10 +1657,13 @@ ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock", "crio.sock")
 
 
 @container_check(
-    "HOST091", "5.32", "Engine socket mounted in the container", Severity.CRITICAL,
+    "HOST091",
+    "5.32",
+    "Engine socket mounted in the container",
+    Severity.CRITICAL,
     "The engine socket gives the container full control of the engine, hence of the host.",
     "Never mount docker.sock/podman.sock into containers; use a restricted API proxy if needed.",
-)  # fmt: skip
+)
 def host091(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     found = [
         f"{m.get('Source')}:{m.get('Destination')}"
@@ -1593,10 +1677,13 @@ def host091(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 @container_check(
-    "HOST092", "4.1", "Container runs as root", Severity.MEDIUM,
+    "HOST092",
+    "4.1",
+    "Container runs as root",
+    Severity.MEDIUM,
     "A process running as root in the container is root on the host after an escape (without userns).",
     "Run as a non-root user (USER in the image, or --user).",
-)  # fmt: skip
+)
 def host092(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
     user = str(_cfg(c).get("User") or "")
     root = user.split(":", maxsplit=1)[0] in ("", "root", "0")
@@ -1648,15 +1735,21 @@ def _sprawl_containers(snap: HostSnapshot) -> Iterator[Outcome]:
 
 
 host_check(
-    "HOST095", "6.1", "Image sprawl", Severity.LOW,
+    "HOST095",
+    "6.1",
+    "Image sprawl",
+    Severity.LOW,
     "Many unused images keep old, vulnerable software on the host.",
     "Remove unused images (docker/podman image prune -a).",
-)(_sprawl_images)  # fmt: skip
+)(_sprawl_images)
 host_check(
-    "HOST096", "6.2", "Container sprawl", Severity.LOW,
+    "HOST096",
+    "6.2",
+    "Container sprawl",
+    Severity.LOW,
     "Many stopped containers keep old data and configuration around.",
     "Remove stopped containers (docker/podman container prune).",
-)(_sprawl_containers)  # fmt: skip
+)(_sprawl_containers)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1676,9 +1769,12 @@ def _unqualified(snap: HostSnapshot) -> Iterator[Outcome]:
         search += [str(r) for r in legacy["search"].get("registries") or ()]
     if len(search) > 1:
         yield Outcome(
-            "", FAIL, f"short names are resolved against {len(search)} registries: {', '.join(search)}",
-            f"{conf.where}: unqualified-search-registries", "podman",
-        )  # fmt: skip
+            "",
+            FAIL,
+            f"short names are resolved against {len(search)} registries: {', '.join(search)}",
+            f"{conf.where}: unqualified-search-registries",
+            "podman",
+        )
     else:
         yield Outcome(
             "", PASS, f"unqualified-search-registries: {', '.join(search) or 'none'}", conf.where, "podman"
@@ -1696,3 +1792,71 @@ host_check(
     '(or short-name-mode = "enforcing" with aliases).',
     references=("https://github.com/containers/image/blob/main/docs/containers-registries.conf.5.md",),
 )(_unqualified)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Runtime version check (CIS 1.2.2, automated through the vulnerability database)
+
+
+def _runtime_versions(snap: HostSnapshot, runtime: RuntimeVulns | None) -> Iterator[Outcome]:
+    if runtime is None:
+        yield Outcome("1.2.2", MANUAL, "runtime version check not run (--skip-version-check)", "", "host")
+        return
+    if not runtime.components:
+        yield Outcome("1.2.2", NA, "no container runtime component found", "", "host")
+        return
+    for comp in runtime.components:
+        names = {comp.name: UPSTREAM_NAMES.get(comp.name, comp.name)}
+        vulns = [
+            f
+            for f in runtime.findings
+            if f.installed_version in (comp.version, comp.deb_version)
+            and any(n in f.pkg_name for n in names.values())
+        ]
+        ids = sorted({f.vulnerability_id for f in vulns})
+        evidence = f"{comp.source}; advisories: {runtime.sources.get(comp.label, '-')}"
+        if ids:
+            worst = max(f.severity for f in vulns)
+            shown = ", ".join(ids[:8]) + (f" (+{len(ids) - 8} more)" if len(ids) > 8 else "")
+            yield Outcome(
+                "1.2.2",
+                FAIL,
+                f"{comp.label}: {len(ids)} known vulnerabilities (worst {worst.name}): {shown}",
+                evidence,
+                comp.name,
+            )
+        else:
+            yield Outcome("1.2.2", PASS, f"{comp.label}: no known vulnerabilities", evidence, comp.name)
+    go = sorted({c.go_version for c in runtime.components if c.go_version})
+    for version in go:
+        ids = sorted(
+            {
+                f.vulnerability_id
+                for f in runtime.findings
+                if f.pkg_name == "stdlib" and f.installed_version == version
+            }
+        )
+        if ids:
+            yield Outcome(
+                "1.2.2",
+                FAIL,
+                f"built with Go {version}: {len(ids)} stdlib vulnerabilities ({', '.join(ids[:5])})",
+                "GoVersion of the runtime binaries; advisories: Go (stdlib)",
+                "go",
+            )
+
+
+UPSTREAM_NAMES = {"podman": "podman", "docker": "docker", "containerd": "containerd", "runc": "runc"}
+
+host_check(
+    "HOST097",
+    "1.2.2",
+    "Container runtime has known vulnerabilities",
+    Severity.HIGH,
+    "Vulnerabilities in the engine, runc/crun or containerd (container escapes such as CVE-2019-5736 or "
+    "CVE-2024-21626) undo every other control on the host.",
+    "Upgrade the engine, OCI runtime and containerd to a version with the fixes (or the distribution's "
+    "patched package).",
+    scope="runtime",
+    references=(CIS_URL, "https://pkg.go.dev/vuln/"),
+)(_runtime_versions)
