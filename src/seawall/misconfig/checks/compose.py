@@ -51,7 +51,7 @@ def _compose_check(
     "Remove privileged; add only the capabilities the service needs.",
     "5.5",
 )
-def compose001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, svc in _services(obj):
         if svc.get("privileged") is True:
             yield Hit(f'service "{name}" runs privileged', ("services", name, "privileged"))
@@ -66,7 +66,7 @@ def compose001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove the capability from cap_add.",
     "5.4",
 )
-def compose002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, svc in _services(obj):
         caps = {str(c).upper().removeprefix("CAP_") for c in items(svc.get("cap_add"))}
         bad = sorted(caps & DANGEROUS_CAPS)
@@ -113,7 +113,7 @@ def _volume_source(volume: Any) -> str:
     "Do not mount the runtime socket.",
     "5.32",
 )
-def compose006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, svc in _services(obj):
         for index, volume in enumerate(items(svc.get("volumes"))):
             if _volume_source(volume).rstrip("/") in SOCKETS:
@@ -130,7 +130,7 @@ def compose006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set user: to an unprivileged UID:GID (or make sure the image sets USER).",
     "4.1",
 )
-def compose007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, svc in _services(obj):
         user = svc.get("user")
         if user is None:
@@ -148,7 +148,7 @@ def compose007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove the option (or use a custom profile).",
     "5.21",
 )
-def compose008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, svc in _services(obj):
         for index, opt in enumerate(items(svc.get("security_opt"))):
             text = str(opt).replace("=", ":").replace(" ", "").lower()
@@ -167,7 +167,7 @@ def compose008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Mount only the directories the service needs.",
     "5.6",
 )
-def compose009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     sensitive = {
         "/",
         "/etc",
@@ -199,7 +199,7 @@ def compose009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove the device mapping unless the service needs it.",
     "5.18",
 )
-def compose010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, svc in _services(obj):
         if items(svc.get("devices")):
             yield Hit(f'service "{name}" maps host devices', ("services", name, "devices"))
@@ -213,7 +213,7 @@ def compose010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set mem_limit or deploy.resources.limits.memory.",
     "5.11",
 )
-def compose011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, svc in _services(obj):
         limit = svc.get("mem_limit") or mapping(
             mapping(mapping(svc.get("deploy")).get("resources")).get("limits")
@@ -229,7 +229,7 @@ def compose011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "An untagged image changes under you between deployments.",
     "Pin the image to a version tag.",
 )
-def compose012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _compose012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     from seawall.misconfig.checks.kubernetes import image_tag
 
     for name, svc in _services(obj):

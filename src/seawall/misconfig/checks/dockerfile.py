@@ -123,7 +123,7 @@ def _user_is_root(value: str) -> bool:
     [DOCKER_REF + "#user"],
     cis="4.1",
 )
-def ds001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     users = [i for i in _image_instructions(_df(obj)) if i.cmd == "USER"]
     if users and _user_is_root(users[-1].args):
         yield _hit(users[-1], f"The last USER is '{users[-1].args}'")
@@ -139,7 +139,7 @@ def ds001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [DOCKER_REF + "#user"],
     cis="4.1",
 )
-def ds002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     df = _df(obj)
     chain = df.final_chain()
     if not chain or any(i.cmd == "USER" for i in _image_instructions(df)):
@@ -179,7 +179,7 @@ def image_registry(ref: str) -> str:
     "Pin the base image to a specific version tag, ideally with a digest (image:1.2.3@sha256:...).",
     [HADOLINT + "DL3006", HADOLINT + "DL3007"],
 )
-def ds003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     df = _df(obj)
     for stage in df.stages:
         if _is_stage_ref(df, stage) or "$" in stage.base or not stage.base:
@@ -207,7 +207,7 @@ def _add_sources(instr: Instruction) -> list[str]:
     [HADOLINT + "DL3020"],
     cis="4.9",
 )
-def ds004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd != "ADD" or instr.heredocs:
             continue
@@ -226,7 +226,7 @@ def ds004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [DOCKER_REF + "#add---checksum"],
     cis="4.9",
 )
-def ds005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd != "ADD" or instr.flag("checksum") is not None:
             continue
@@ -246,7 +246,7 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "ash", "dash", "ksh", "python", "pytho
     "Download the script, verify its checksum or signature, then run it.",
     ["https://www.seancassidy.me/dont-pipe-to-your-shell.html"],
 )
-def ds006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=False):
         for prev, cur in itertools.pairwise(cmds):
             if cur.piped_from and prev.name in ("curl", "wget") and cur.name in _SHELLS:
@@ -299,7 +299,7 @@ def _packages(cmd: Command) -> list[str]:
     "Add -y (apt-get, yum, dnf) or -n / --non-interactive (zypper).",
     [HADOLINT + "DL3014", HADOLINT + "DL3030"],
 )
-def ds007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=False):
         for cmd in cmds:
             pm = _pkg_install(cmd)
@@ -323,7 +323,7 @@ def ds007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Add --no-install-recommends to apt-get install.",
     [HADOLINT + "DL3015"],
 )
-def ds008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=True):
         for cmd in cmds:
             if _pkg_install(cmd) == "apt-get" and not any(
@@ -350,7 +350,7 @@ def _removes(cmds: list[Command], *paths: str) -> bool:
     "End the RUN that installs packages with 'rm -rf /var/lib/apt/lists/*' (or use a cache mount).",
     [HADOLINT + "DL3009"],
 )
-def ds009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=True):
         updates = any(c.name in ("apt-get", "apt") and "update" in c.args() for c in cmds)
         if not updates or _cache_mount(instr, "/var/lib/apt"):
@@ -372,7 +372,7 @@ _UPDATE = {"apt-get": "update", "apt": "update", "apk": "update", "yum": "makeca
     [BEST + "#apt-get"],
     cis="4.7",
 )
-def ds010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=False):
         for index, cmd in enumerate(cmds):
             verb = _UPDATE.get(cmd.name)
@@ -397,7 +397,7 @@ def _unpinned(cmd: Command, pinned: re.Pattern[str]) -> list[str]:
     "Pin versions (apt-get install pkg=1.2.3-1) or accept rebuild-driven updates and skip this check.",
     [HADOLINT + "DL3008"],
 )
-def ds011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=True):
         for cmd in cmds:
             if _pkg_install(cmd) == "apt-get":
@@ -415,7 +415,7 @@ def ds011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Use 'apk add --no-cache' (or remove /var/cache/apk/* in the same RUN).",
     [HADOLINT + "DL3019"],
 )
-def ds012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=True):
         if _cache_mount(instr, "/var/cache/apk", "/etc/apk/cache") or _removes(cmds, "/var/cache/apk"):
             continue
@@ -433,7 +433,7 @@ def ds012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Pin versions (apk add pkg=1.2.3-r0) or skip this check.",
     [HADOLINT + "DL3018"],
 )
-def ds013(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds013(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=True):
         for cmd in cmds:
             if _pkg_install(cmd) == "apk" and not cmd.has("--virtual", "-t"):
@@ -456,7 +456,7 @@ def _cleanup_check(managers: tuple[str, ...], cache: str) -> Evaluate:
     return evaluate
 
 
-ds014 = _dockerfile_check(
+_ds014 = _dockerfile_check(
     "DS014",
     "yum install without yum clean all",
     Severity.LOW,
@@ -464,7 +464,7 @@ ds014 = _dockerfile_check(
     "Add '&& yum clean all' (or rm -rf /var/cache/yum) to the RUN that installs.",
     [HADOLINT + "DL3032"],
 )(_cleanup_check(("yum",), "/var/cache/yum"))
-ds015 = _dockerfile_check(
+_ds015 = _dockerfile_check(
     "DS015",
     "dnf/microdnf install without dnf clean all",
     Severity.LOW,
@@ -472,7 +472,7 @@ ds015 = _dockerfile_check(
     "Add '&& dnf clean all' (or rm -rf /var/cache/dnf) to the RUN that installs.",
     [HADOLINT + "DL3040"],
 )(_cleanup_check(("dnf", "microdnf", "tdnf"), "/var/cache/dnf"))
-ds016 = _dockerfile_check(
+_ds016 = _dockerfile_check(
     "DS016",
     "zypper install without zypper clean",
     Severity.LOW,
@@ -490,7 +490,7 @@ ds016 = _dockerfile_check(
     "Use 'pip install --no-cache-dir' or set ENV PIP_NO_CACHE_DIR=1.",
     [HADOLINT + "DL3042"],
 )
-def ds017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     df = _df(obj)
     if any(i.cmd == "ENV" and "PIP_NO_CACHE_DIR" in i.args for i in _image_instructions(df)):
         return
@@ -515,7 +515,7 @@ def ds017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Run the step as root (USER root ... USER app) instead of sudo, and do not install sudo.",
     [HADOLINT + "DL3004"],
 )
-def ds018(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds018(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=False):
         if any(c.raw and c.raw[0] == "sudo" for c in cmds):
             yield _hit(instr, "RUN uses sudo")
@@ -541,7 +541,7 @@ def looks_secret(name: str, value: str) -> bool:
     [DOCKER_REF + "#run---mounttypesecret"],
     cis="4.10",
 )
-def ds019(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds019(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd not in ("ENV", "ARG"):
             continue
@@ -560,7 +560,7 @@ def ds019(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [DOCKER_REF + "#run---mounttypesecret"],
     cis="4.10",
 )
-def ds020(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds020(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd != "ARG":
             continue
@@ -587,7 +587,7 @@ def _ports(instr: Instruction) -> list[tuple[str, str]]:
     [DOCKER_REF + "#expose"],
     cis="5.7",
 )
-def ds021(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds021(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _image_instructions(_df(obj)):
         if instr.cmd == "EXPOSE":
             for port, _proto in _ports(instr):
@@ -605,7 +605,7 @@ def ds021(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [DOCKER_REF + "#healthcheck"],
     cis="4.6",
 )
-def ds022(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds022(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     df = _df(obj)
     chain = df.final_chain()
     if not chain or (chain[-1].base.lower() == "scratch" and len(chain[0].instructions) <= 1):
@@ -626,7 +626,7 @@ def _duplicate_check(cmd_name: str) -> Evaluate:
     return evaluate
 
 
-ds023 = _dockerfile_check(
+_ds023 = _dockerfile_check(
     "DS023",
     "Multiple CMD instructions in one stage",
     Severity.MEDIUM,
@@ -634,7 +634,7 @@ ds023 = _dockerfile_check(
     "Keep one CMD per stage.",
     [HADOLINT + "DL4003"],
 )(_duplicate_check("CMD"))
-ds024 = _dockerfile_check(
+_ds024 = _dockerfile_check(
     "DS024",
     "Multiple ENTRYPOINT instructions in one stage",
     Severity.MEDIUM,
@@ -652,7 +652,7 @@ ds024 = _dockerfile_check(
     "Use an absolute path in WORKDIR.",
     [HADOLINT + "DL3000"],
 )
-def ds025(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds025(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd != "WORKDIR":
             continue
@@ -672,7 +672,7 @@ _WORLD_WRITABLE = re.compile(r"^(0?[0-7]?[0-7][2367]|[0-7]*777)$")
     "Grant write access to the owning user or group only (e.g. chmod 755 / 775 with chown).",
     ["https://wiki.debian.org/Permissions"],
 )
-def ds026(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds026(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=True):
         for cmd in cmds:
             if cmd.name != "chmod":
@@ -707,7 +707,7 @@ def ds026(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove --security=insecure; grant the specific capability the step needs some other way.",
     [DOCKER_REF + "#run---security"],
 )
-def ds027(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds027(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd == "RUN" and instr.flag("security") == "insecure":
             yield _hit(instr, "RUN --security=insecure runs the step privileged")
@@ -721,7 +721,7 @@ def ds027(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Use COPY --chown=user:group instead of a separate RUN chown.",
     [DOCKER_REF + "#copy---chown---chmod"],
 )
-def ds028(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds028(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for stage in _df(obj).stages:
         copied: dict[str, Instruction] = {}
         for instr in stage.instructions:
@@ -746,7 +746,7 @@ def ds028(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     'Use LABEL org.opencontainers.image.authors="..." instead.',
     [HADOLINT + "DL4000"],
 )
-def ds029(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds029(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd == "MAINTAINER":
             yield _hit(instr, "MAINTAINER is deprecated")
@@ -760,7 +760,7 @@ def ds029(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Give every stage a unique name.",
     [HADOLINT + "DL3024"],
 )
-def ds030(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds030(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     seen: dict[str, Stage] = {}
     for stage in _df(obj).stages:
         alias = stage.alias.lower()
@@ -782,7 +782,7 @@ def ds030(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Use apt-get (or apt-cache) in scripts.",
     [HADOLINT + "DL3027"],
 )
-def ds031(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds031(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=False):
         if any(c.name == "apt" and c.args()[:1] and c.args()[0] not in ("-h", "--help") for c in cmds):
             yield _hit(instr, "RUN uses apt; use apt-get")
@@ -796,7 +796,7 @@ def ds031(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Use WORKDIR to change the working directory.",
     [HADOLINT + "DL3003"],
 )
-def ds032(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds032(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     # Only a RUN whose last command is cd is a mistake; 'cd dir && make' is a normal idiom.
     for instr, cmds in _runs(_df(obj), image_only=False):
         if cmds and cmds[-1].name == "cd" and not instr.heredocs:
@@ -812,7 +812,7 @@ def ds032(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Point COPY --from at an earlier stage.",
     [HADOLINT + "DL3022", HADOLINT + "DL3023"],
 )
-def ds033(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds033(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     df = _df(obj)
     index = {s.alias.lower(): s.index for s in df.stages if s.alias}
     for instr in df.instructions:
@@ -839,7 +839,7 @@ _INSECURE_RUN = [
     "Keep certificate verification on; add the CA to the trust store if a private CA is used.",
     ["https://curl.se/docs/sslcerts.html"],
 )
-def ds034(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds034(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=False):
         for cmd in cmds:
             message = _insecure_download(cmd)
@@ -882,7 +882,7 @@ def _insecure_download(cmd: Command) -> str:
     ["https://wiki.debian.org/SecureApt"],
     cis="4.11",
 )
-def ds035(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds035(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     rules = [
         (("apk",), ("--allow-untrusted",)),
         (("apt-get", "apt"), ("--allow-unauthenticated", "--force-yes", "--allow-insecure-repositories")),
@@ -929,7 +929,7 @@ def _tls_env_disables(name: str, value: str) -> bool:
     "Remove the variable; trust a private CA by adding it to the system store.",
     ["https://nodejs.org/api/cli.html#node_tls_reject_unauthorizedvalue"],
 )
-def ds036(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds036(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd not in ("ENV", "ARG"):
             continue
@@ -952,7 +952,7 @@ def ds036(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Do not set passwords in images; lock accounts and use keys or an identity provider.",
     ["https://man7.org/linux/man-pages/man8/chpasswd.8.html"],
 )
-def ds037(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds037(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=False):
         if any(c.name == "chpasswd" for c in cmds):
             yield _hit(instr, "RUN sets a password with chpasswd")
@@ -977,7 +977,7 @@ def untrusted_registry(ref: str, trusted: Iterable[str]) -> str:
     ["https://docs.docker.com/build/building/best-practices/#from"],
     cis="4.2",
 )
-def ds038(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds038(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     df = _df(obj)
     for stage in df.stages:
         if _is_stage_ref(df, stage) or "$" in stage.base or not stage.base:
@@ -1011,7 +1011,7 @@ def unneeded_tools(names: Iterable[str]) -> dict[str, list[str]]:
     ["https://github.com/GoogleContainerTools/distroless"],
     cis="4.3",
 )
-def ds039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr, cmds in _runs(_df(obj), image_only=True):
         installed: list[str] = []
         removed: set[str] = set()
@@ -1035,7 +1035,7 @@ def ds039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     'Use the JSON (exec) form: CMD ["executable", "arg"].',
     [HADOLINT + "DL3025"],
 )
-def ds040(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds040(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     final = _df(obj).final_stage
     if final is None:
         return
@@ -1054,7 +1054,7 @@ def ds040(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     'Add SHELL ["/bin/bash", "-o", "pipefail", "-c"] or start the RUN with set -o pipefail.',
     [HADOLINT + "DL4006"],
 )
-def ds041(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds041(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     df = _df(obj)
     for stage in df.stages:
         pipefail = False
@@ -1084,7 +1084,7 @@ def ds041(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [DOCKER_REF + "#run---mounttypesecret"],
     cis="4.10",
 )
-def ds042(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds042(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     pattern = re.compile(
         r"(^|/)(id_rsa|id_dsa|id_ecdsa|id_ed25519|\.netrc|\.npmrc|\.pypirc|\.git-credentials|"
         r"credentials(\.json)?|\.env|\.aws|\.ssh|[^/]*\.(pem|key|p12|pfx))/?$",
@@ -1107,7 +1107,7 @@ def ds042(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "End the destination with '/'.",
     [HADOLINT + "DL3021"],
 )
-def ds043(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds043(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd in ("COPY", "ADD") and not instr.heredocs:
             words = instr.words
@@ -1123,7 +1123,7 @@ def ds043(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Use --platform=$BUILDPLATFORM or $TARGETPLATFORM, or drop the flag.",
     [HADOLINT + "DL3029"],
 )
-def ds044(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds044(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for stage in _df(obj).stages:
         if stage.platform and "$" not in stage.platform:
             yield _hit(stage.from_instruction, f"FROM --platform={stage.platform} is fixed")
@@ -1137,7 +1137,7 @@ def ds044(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Keep one HEALTHCHECK per stage.",
     [DOCKER_REF + "#healthcheck"],
 )
-def ds045(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds045(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     evaluate = _duplicate_check("HEALTHCHECK")
     yield from evaluate(obj, ctx)
 
@@ -1150,7 +1150,7 @@ def ds045(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Fix the port number.",
     [HADOLINT + "DL3011"],
 )
-def ds046(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _ds046(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for instr in _df(obj).instructions:
         if instr.cmd != "EXPOSE":
             continue

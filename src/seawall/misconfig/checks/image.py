@@ -62,7 +62,7 @@ def _img_check(
     "Add USER <unprivileged user> to the Dockerfile.",
     "4.1",
 )
-def img001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     user = str(_runtime(obj).get("User") or "")
     if user.split(":", maxsplit=1)[0] in ("", "root", "0"):
         yield Hit(f"config.User is {user!r}" if user else "config.User is empty (root)", ("config", "User"))
@@ -76,7 +76,7 @@ def img001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Provide secrets at run time from a secret store.",
     "4.10",
 )
-def img002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, entry in enumerate(items(_runtime(obj).get("Env"))):
         name, _, value = str(entry).partition("=")
         if looks_secret(name, value):
@@ -91,7 +91,7 @@ def img002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove the secret from LABEL.",
     "4.10",
 )
-def img003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for name, value in mapping(_runtime(obj).get("Labels")).items():
         if looks_secret(str(name), str(value)):
             yield Hit(f"label {name} holds a literal secret value", ("config", "Labels", str(name)))
@@ -105,7 +105,7 @@ def img003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Add HEALTHCHECK to the Dockerfile (orchestrators with their own probes may skip this).",
     "4.6",
 )
-def img004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     test = items(mapping(_runtime(obj).get("Healthcheck")).get("Test"))
     if not test or test[0] == "NONE":
         yield Hit("the image config has no Healthcheck", ("config",))
@@ -119,7 +119,7 @@ def img004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove the EXPOSE and the service behind it.",
     "4.3",
 )
-def img005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for port in mapping(_runtime(obj).get("ExposedPorts")):
         number = str(port).split("/")[0]
         if number in SENSITIVE_PORTS:
@@ -140,7 +140,7 @@ _PIPE_SH = re.compile(r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(ba|z|da)?sh\b")
     "Use ADD --checksum or download and verify in RUN.",
     "4.9",
 )
-def img006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, entry in enumerate(items(_config(obj).get("history"))):
         created = str(mapping(entry).get("created_by", ""))
         if _ADD_URL.search(created) and "--checksum" not in created:
@@ -156,7 +156,7 @@ def img006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "A layer ran curl|sh: whatever the server returned at build time is in the image, unverified.",
     "Download, verify, then run scripts.",
 )
-def img007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, entry in enumerate(items(_config(obj).get("history"))):
         created = str(mapping(entry).get("created_by", ""))
         if _PIPE_SH.search(created):
@@ -171,7 +171,7 @@ def img007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Pull from a trusted registry, or add the registry to --trusted-registries.",
     "4.2",
 )
-def img008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     name = str(mapping(obj.data).get("name", ""))
     if not name or ("/" not in name and ":" not in name and "." not in name):
         return
@@ -189,7 +189,7 @@ def img008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "(hardening advice).",
     "Copy only the artefacts into a slim or distroless image.",
 )
-def img009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _img009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     found = unneeded_tools(str(p) for p in items(mapping(obj.data).get("packages")))
     if found:
         listed = "; ".join(f"{cat}s: {', '.join(sorted(set(p)))}" for cat, p in sorted(found.items()))

@@ -104,7 +104,7 @@ def _pods(obj: ConfigObject) -> Iterator[PodTemplate]:
     "Remove securityContext.windowsOptions.hostProcess or set it to false.",
     [(PSS_BASELINE, "HostProcess"), (K8S_CIS, "5.2.10")],
 )
-def k8s001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if get(pod.security_context, "windowsOptions", "hostProcess") is True:
             yield Hit(
@@ -164,7 +164,7 @@ _k8s_check(
     "Remove securityContext.privileged or set it to false.",
     [(PSS_BASELINE, "Privileged Containers"), (K8S_CIS, "5.2.2"), (K8S_NSA, "Pod security: non-privileged")],
 )
-def k8s005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             if c.security_context.get("privileged") is True:
@@ -187,7 +187,7 @@ def _caps(c: Container, key: str) -> list[str]:
     "Remove the extra capabilities from securityContext.capabilities.add.",
     [(PSS_BASELINE, "Capabilities"), (K8S_CIS, "5.2.9"), (K8S_NSA, "Pod security: capabilities")],
 )
-def k8s006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             bad = [cap for cap in _caps(c, "add") if cap not in BASELINE_CAPABILITIES]
@@ -207,7 +207,7 @@ def k8s006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Use persistent volumes, emptyDir, configMap or secret volumes instead of hostPath.",
     [(PSS_BASELINE, "HostPath Volumes"), (K8S_CIS, "5.2.11"), (K8S_NSA, "Pod security: hostPath")],
 )
-def k8s007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for index, vol in enumerate(items(pod.spec.get("volumes"))):
             if mapping(vol).get("hostPath") is not None:
@@ -226,7 +226,7 @@ def k8s007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove hostPort; expose the pod through a Service.",
     [(PSS_BASELINE, "Host Ports"), (K8S_CIS, "5.2.12")],
 )
-def k8s008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             for index, port in enumerate(items(c.spec.get("ports"))):
@@ -251,7 +251,7 @@ def _profile_forbidden(profile: Any) -> bool:
     "Leave the AppArmor profile unset, or use RuntimeDefault or a Localhost profile.",
     [(PSS_BASELINE, "AppArmor"), (K8S_NSA, "Pod security: AppArmor")],
 )
-def k8s009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         prefix = "container.apparmor.security.beta.kubernetes.io/"
         annotations = mapping(pod.metadata.get("annotations"))
@@ -301,7 +301,7 @@ def _selinux_problems(options: Any) -> list[str]:
     "container_engine_t.",
     [(PSS_BASELINE, "SELinux")],
 )
-def k8s010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         problems = _selinux_problems(pod.security_context.get("seLinuxOptions"))
         if problems:
@@ -327,7 +327,7 @@ def k8s010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove securityContext.procMount or set it to Default.",
     [(PSS_BASELINE, "/proc Mount Type")],
 )
-def k8s011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.spec.get("hostUsers") is False:
             continue
@@ -352,7 +352,7 @@ def _seccomp_type(sc: Mapping[str, Any]) -> Any:
     "Use seccompProfile.type RuntimeDefault or Localhost.",
     [(PSS_BASELINE, "Seccomp"), (K8S_CIS, "5.6.2"), (K8S_NSA, "Pod security: seccomp")],
 )
-def k8s012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if _seccomp_type(pod.security_context) == "Unconfined":
             yield Hit(
@@ -375,7 +375,7 @@ def k8s012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Only set sysctls from the safe set (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, ...).",
     [(PSS_BASELINE, "Sysctls")],
 )
-def k8s013(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s013(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for index, sysctl in enumerate(items(pod.security_context.get("sysctls"))):
             name = mapping(sysctl).get("name")
@@ -398,7 +398,7 @@ _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
     "Remove the host field so the kubelet targets the pod IP.",
     [(PSS_BASELINE, "Host Probes / Lifecycle Hooks")],
 )
-def k8s014(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s014(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             handlers: list[tuple[tuple[str, ...], Any]] = [((p,), c.spec.get(p)) for p in _PROBES]
@@ -425,7 +425,7 @@ def k8s014(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Use one of the allowed volume types (through a PersistentVolumeClaim for network storage).",
     [(PSS_RESTRICTED, "Volume Types")],
 )
-def k8s015(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s015(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for index, vol in enumerate(items(pod.spec.get("volumes"))):
             kinds = [k for k in mapping(vol) if k != "name" and k not in RESTRICTED_VOLUMES]
@@ -449,7 +449,7 @@ def k8s015(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
         (K8S_NSA, "Pod security: privilege escalation"),
     ],
 )
-def k8s016(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s016(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.is_windows:
             continue
@@ -470,7 +470,7 @@ def k8s016(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set securityContext.runAsNonRoot: true at pod level (or on every container).",
     [(PSS_RESTRICTED, "Running as Non-root"), (K8S_CIS, "5.2.7"), (K8S_NSA, "Pod security: non-root")],
 )
-def k8s017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.spec.get("hostUsers") is False:
             continue
@@ -516,7 +516,7 @@ def k8s017(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set runAsUser to a non-zero UID.",
     [(PSS_RESTRICTED, "Running as Non-root user"), (K8S_CIS, "5.2.7")],
 )
-def k8s018(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s018(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.spec.get("hostUsers") is False:
             continue  # user-namespaced pods: UID 0 in the pod is not root on the node (KEP-127)
@@ -541,7 +541,7 @@ def k8s018(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set spec.securityContext.seccompProfile.type: RuntimeDefault.",
     [(PSS_RESTRICTED, "Seccomp"), (K8S_CIS, "5.6.2"), (K8S_NSA, "Pod security: seccomp")],
 )
-def k8s019(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s019(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.is_windows:
             continue
@@ -579,7 +579,7 @@ def k8s019(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set securityContext.capabilities.drop: [ALL] and add only NET_BIND_SERVICE if needed.",
     [(PSS_RESTRICTED, "Capabilities"), (K8S_CIS, "5.2.9"), (K8S_NSA, "Pod security: capabilities")],
 )
-def k8s020(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s020(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.is_windows:
             continue
@@ -670,7 +670,7 @@ def image_tag(image: str) -> tuple[str, str]:
     "Use a specific version tag or a digest.",
     refs=["https://kubernetes.io/docs/concepts/containers/images/#image-names"],
 )
-def k8s025(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s025(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             image = c.spec.get("image")
@@ -692,7 +692,7 @@ def k8s025(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Reference images as name@sha256:... (tools such as kustomize or Renovate keep digests current).",
     refs=["https://kubernetes.io/docs/concepts/containers/images/#image-names"],
 )
-def k8s026(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s026(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             image = c.spec.get("image")
@@ -709,7 +709,7 @@ def k8s026(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set imagePullPolicy: Always (or pin the image by digest).",
     refs=["https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy"],
 )
-def k8s027(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s027(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             image = c.spec.get("image")
@@ -743,7 +743,7 @@ def _service_account_automount(ctx: ScanContext, namespace: str, name: str) -> A
     [(K8S_CIS, "5.1.6"), (K8S_NSA, "Authentication: service account tokens")],
     refs=["https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"],
 )
-def k8s028(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s028(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         value = pod.spec.get("automountServiceAccountToken")
         if value is False:
@@ -779,7 +779,7 @@ _BUILT_IN_DEFAULTS = frozenset({"Service/default/kubernetes", "ServiceAccount/de
     [(K8S_CIS, "5.6.4")],
     refs=["https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/"],
 )
-def k8s029(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s029(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     if obj.kind not in _NAMESPACED_KINDS or obj.name in _BUILT_IN_DEFAULTS:
         return
     # Only an explicit "default": without metadata.namespace the namespace is chosen at apply time
@@ -797,7 +797,7 @@ def k8s029(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [(K8S_CIS, "5.1.5")],
     refs=["https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"],
 )
-def k8s030(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s030(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         sa = pod.spec.get("serviceAccountName") or pod.spec.get("serviceAccount")
         if sa in (None, "", "default"):
@@ -848,7 +848,7 @@ _k8s_check(
     "Set securityContext.readOnlyRootFilesystem: true and mount emptyDir volumes where writes are needed.",
     [(K8S_NSA, "Pod security: immutable filesystem")],
 )
-def k8s033(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s033(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod, ("initContainers", "containers")):
             if c.security_context.get("readOnlyRootFilesystem") is not True:
@@ -868,7 +868,7 @@ def k8s033(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [(K8S_CIS, "5.4.1"), (K8S_NSA, "Secrets")],
     refs=["https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-environment-variables"],
 )
-def k8s034(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s034(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             for index, env in enumerate(items(c.spec.get("env"))):
@@ -919,7 +919,7 @@ SENSITIVE_HOST_PATHS = {
     [(K8S_CIS, "5.2.11"), (K8S_NSA, "Pod security: hostPath")],
     refs=["https://kubernetes.io/docs/concepts/storage/volumes/#hostpath"],
 )
-def k8s035(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s035(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for index, vol in enumerate(items(pod.spec.get("volumes"))):
             path = get(vol, "hostPath", "path")
@@ -946,7 +946,7 @@ def k8s035(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
         "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#set-capabilities-for-a-container"
     ],
 )
-def k8s036(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s036(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.is_windows:
             continue
@@ -970,7 +970,7 @@ def k8s036(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [(K8S_CIS, "5.2.9")],
     refs=["https://man7.org/linux/man-pages/man7/capabilities.7.html"],
 )
-def k8s037(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s037(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         for c in containers(pod):
             added = {cap.upper().removeprefix("CAP_") for cap in _caps(c, "add")}
@@ -993,7 +993,7 @@ def k8s037(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
         "https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types"
     ],
 )
-def k8s038(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s038(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     if obj.kind != "Service":
         return
     kind = get(obj.data, "spec", "type")
@@ -1022,7 +1022,7 @@ def _policy_selects(policy: ConfigObject, namespace: str, labels: Mapping[str, A
     [(K8S_CIS, "5.3.2"), (K8S_NSA, "Network separation")],
     refs=["https://kubernetes.io/docs/concepts/services-networking/network-policies/"],
 )
-def k8s039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         if pod.spec.get("hostNetwork") is True:
             continue  # NetworkPolicy does not apply to host-network pods
@@ -1042,7 +1042,7 @@ def k8s039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Set runAsUser to 10000 or more (pod level or per container).",
     refs=["https://kubernetes.io/docs/tasks/configure-pod-container/security-context/"],
 )
-def k8s040(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s040(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for pod in _pods(obj):
         pod_uid = pod.security_context.get("runAsUser")
         for c in containers(pod):
@@ -1067,7 +1067,7 @@ def k8s040(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     [(K8S_CIS, "5.1.5")],
     refs=["https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"],
 )
-def k8s041(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s041(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     is_default = obj.kind == "ServiceAccount" and get(obj.data, "metadata", "name") == "default"
     if is_default and obj.data.get("automountServiceAccountToken") is not False:
         yield Hit("the default ServiceAccount mounts its token", ("metadata", "name"))
@@ -1083,7 +1083,7 @@ def k8s041(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Remove the snippet annotation and keep allow-snippet-annotations disabled on the controller.",
     refs=["https://github.com/kubernetes/ingress-nginx/issues/7837"],
 )
-def k8s042(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _k8s042(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     if obj.kind != "Ingress":
         return
     for key in mapping(get(obj.data, "metadata", "annotations")):

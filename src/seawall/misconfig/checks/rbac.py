@@ -422,7 +422,7 @@ def _subjects(obj: ConfigObject) -> Iterator[tuple[int, Mapping[str, Any]]]:
     "Bind a narrower role.",
     "5.1.1",
 )
-def rbac011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _rbac011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     if (
         get(obj.data, "roleRef", "name") != "cluster-admin"
         or get(obj.data, "roleRef", "kind") != "ClusterRole"
@@ -447,7 +447,7 @@ def rbac011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Bind the role to specific users, groups or service accounts.",
     "",
 )
-def rbac012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _rbac012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, s in _subjects(obj):
         if s.get("name") in PUBLIC_GROUPS:
             ref = mapping(obj.data.get("roleRef"))
@@ -471,7 +471,7 @@ def rbac012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Do not reference system:masters; bind a role to a regular group.",
     "5.1.7",
 )
-def rbac013(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _rbac013(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, s in _subjects(obj):
         if s.get("kind") == "Group" and s.get("name") == "system:masters":
             yield Hit(f"{obj.kind} references the system:masters group", ("subjects", index))
@@ -486,7 +486,7 @@ def rbac013(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Create a dedicated ServiceAccount and bind the role to it.",
     "5.1.5",
 )
-def rbac014(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _rbac014(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, s in _subjects(obj):
         if s.get("kind") == "ServiceAccount" and s.get("name") == "default":
             yield Hit(

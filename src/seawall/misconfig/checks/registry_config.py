@@ -48,7 +48,7 @@ def _has_tls(obj: ConfigObject) -> bool:
     "Configure http.tls (certificate and key, or letsencrypt), or bind http.addr to loopback behind a "
     "TLS proxy.",
 )
-def reg001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     addr = get(obj.data, "http", "addr")
     if not _has_tls(obj) and not _loopback(addr):
         yield Hit(f"http.addr {addr or '(default :5000)'} without http.tls", ("http",))
@@ -61,7 +61,7 @@ def reg001(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Without an auth section anyone who reaches the registry can pull and push every repository.",
     "Configure auth (token, htpasswd or silly only for tests) or put an authenticating proxy in front.",
 )
-def reg002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     auth = mapping(mapping(obj.data).get("auth"))
     if not auth:
         yield Hit("no auth section: anonymous pull and push", ())
@@ -76,7 +76,7 @@ def reg002(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "Basic-auth passwords are sent with every request; without TLS they are readable on the network.",
     "Enable http.tls, or use token authentication behind TLS.",
 )
-def reg003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     if get(obj.data, "auth", "htpasswd") is not None and not _has_tls(obj):
         yield Hit("auth.htpasswd is configured without http.tls", ("auth", "htpasswd"))
 
@@ -89,7 +89,7 @@ def reg003(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "replica is rejected by another, and restarts break uploads in progress.",
     "Set http.secret to a long random value shared by all replicas (from a secret store).",
 )
-def reg004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     secret = get(obj.data, "http", "secret")
     if not secret:
         yield Hit("http.secret is not set", ("http",))
@@ -105,7 +105,7 @@ def reg004(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "leaks internals to the network.",
     "Bind http.debug.addr to 127.0.0.1 or remove it.",
 )
-def reg005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     addr = get(obj.data, "http", "debug", "addr")
     if addr and not _loopback(addr):
         yield Hit(f"http.debug.addr {addr} is reachable from the network", ("http", "debug", "addr"))
@@ -118,7 +118,7 @@ def reg005(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "http.tls.minimumtls tls1.0 or tls1.1 accepts protocol versions with known weaknesses.",
     "Set http.tls.minimumtls: tls1.2 (or tls1.3).",
 )
-def reg006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg006(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     minimum = _tls(obj).get("minimumtls")
     if minimum in ("tls1.0", "tls1.1"):
         yield Hit(f"http.tls.minimumtls is {minimum}", ("http", "tls", "minimumtls"))
@@ -149,7 +149,7 @@ def _secret_paths(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tup
     "Pass secrets through REGISTRY_* environment variables from a secret store (e.g. "
     "REGISTRY_STORAGE_S3_SECRETKEY).",
 )
-def reg007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for section in ("storage", "proxy", "redis", "auth", "notifications", "middleware"):
         for path, key in _secret_paths(mapping(obj.data).get(section), (section,)):
             yield Hit(f"{'.'.join(map(str, path))} holds a literal credential ({key})", path)
@@ -163,7 +163,7 @@ def reg007(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     "endpoint travel in clear text.",
     "Use an https:// endpoint URL.",
 )
-def reg008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+def _reg008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, endpoint in enumerate(items(get(obj.data, "notifications", "endpoints"))):
         url = str(mapping(endpoint).get("url", ""))
         host = url.removeprefix("http://")
