@@ -73,7 +73,7 @@ def main_callback(
 
 
 def _register() -> None:
-    from seawall.cli import config, db, image, registry, runtime, sbom
+    from seawall.cli import config, db, host, image, registry, runtime, sbom
 
     image.register(app)
     db.register(app)
@@ -81,6 +81,7 @@ def _register() -> None:
     runtime.register(app)
     config.register(app)
     registry.register(app)
+    host.register(app)
 
 
 _register()
