@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -82,7 +83,9 @@ def test_auth_server_process_tls_and_sighup_reload(tmp_path: Path) -> None:
     with running(
         ["registry", "auth-server", "--auth-config", str(config), "--listen", f"127.0.0.1:{port}"], port
     ) as proc:
-        with httpx.Client(verify=ssl.create_default_context(cafile=str(cert))) as client:
+        # A client that connects and never starts its TLS handshake must not block everyone else.
+        silent = socket.create_connection(("127.0.0.1", port))
+        with silent, httpx.Client(verify=ssl.create_default_context(cafile=str(cert))) as client:
             ok = client.get(
                 url,
                 params={"service": SERVICE, "scope": "repository:a/b:pull"},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import http.server
 import logging
 import math
 import ssl
@@ -16,20 +15,12 @@ import orjson
 
 from seawall.errors import UsageError
 from seawall.registry.auth.service import Credentials, Decision, TokenService, iso
+from seawall.registry.httpserver import BoundedServer, QuietHandler
 
 log = logging.getLogger("seawall.registry")
 
 MAX_BODY = 64 * 1024
 MAX_CREDENTIAL = 4096
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that hang up or speak garbage are logged, never printed as tracebacks.
-        log.debug("connection from %s failed", client_address, exc_info=True)
 
 
 def parse_basic(header: str) -> Credentials | None:
@@ -46,14 +37,10 @@ def parse_basic(header: str) -> Credentials | None:
     return Credentials(user, password) if sep and user else None
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "seawall-auth"
     sys_version = ""
     service: TokenService
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
 
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = orjson.dumps(body)
@@ -156,7 +143,7 @@ class AuthServer:
     def __init__(self, service: TokenService, host: str, port: int) -> None:
         handler = type("Handler", (_Handler,), {"service": service})
         self.service = service
-        self.httpd = _Server((host, port), handler)
+        self.httpd = BoundedServer((host, port), handler)
         cfg = service.config
         self.tls = cfg.tls_certificate is not None
         if cfg.tls_certificate is not None:
@@ -168,7 +155,10 @@ class AuthServer:
                 ctx.load_cert_chain(cfg.tls_certificate, cfg.tls_key)
             except (OSError, ssl.SSLError) as exc:
                 raise UsageError(f"cannot load TLS certificate: {exc}") from exc
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            # The handshake happens in the connection's thread (under its timeout), not in accept().
+            self.httpd.socket = ctx.wrap_socket(
+                self.httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread: threading.Thread | None = None
 
     @property

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import http.server
 import logging
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from seawall.registry.httpserver import BoundedServer, QuietHandler
 from seawall.registry.monitor.detectors import Detectors
 from seawall.registry.monitor.events import Activity, from_audit_line, parse_envelope
 from seawall.runtime.alerts import Alert
@@ -118,20 +117,9 @@ class AuditFollower:
             self._thread.join(timeout=5)
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s failed", client_address, exc_info=True)
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     monitor: Monitor
     token: str
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
 
     def _reply(self, status: int, text: str = "") -> None:
         body = text.encode()
@@ -177,7 +165,7 @@ class NotificationServer:
 
     def __init__(self, monitor: Monitor, host: str, port: int, token: str = "") -> None:
         handler = type("Handler", (_Handler,), {"monitor": monitor, "token": token})
-        self.httpd = _Server((host, port), handler)
+        self.httpd = BoundedServer((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property
