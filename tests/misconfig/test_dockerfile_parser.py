@@ -119,3 +119,12 @@ def test_world_writable_scratch_and_sticky_directories_are_quiet() -> None:
         'FROM debian:12.7\nRUN d="$(mktemp -d)" && chmod 777 "$d" && rm -rf "$d"\nUSER app\n'
     )
     assert "DS026" in _ids("FROM debian:12.7\nRUN chmod -R o+w /srv\nUSER app\n")
+
+
+def test_findings_carry_the_instruction_path_of_the_cel_view() -> None:
+    obj = parse_dockerfile_object(
+        "FROM golang:1.23 AS build\nRUN make\nFROM debian:12.7\nEXPOSE 22\nUSER app\n", "D"
+    )
+    [finding] = [f for f in run_checks([obj], all_checks()) if f.check.id == "DS021"]
+    assert finding.json_path == "stages[1].instructions[1]"
+    assert (finding.start_line, finding.end_line) == (4, 4)

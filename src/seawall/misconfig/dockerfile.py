@@ -48,6 +48,14 @@ class Instruction:
     end_line: int
     stage: int  # index of the stage it belongs to (-1 before the first FROM)
     heredocs: tuple[Heredoc, ...] = ()
+    index: int = 0  # position within its stage (FROM is 0), or among the instructions before the first FROM
+
+    @property
+    def json_path(self) -> tuple[str | int, ...]:
+        """Where the instruction sits in the CEL view of a Dockerfile: ``stages[s].instructions[i]``."""
+        if self.stage < 0:
+            return ()
+        return ("stages", self.stage, "instructions", self.index)
 
     def flag(self, name: str) -> str | None:
         """The value of ``--name`` (``""`` for a bare flag), or None when absent."""
@@ -273,7 +281,9 @@ def _build(
             parent = aliases.get(base.lower())
             platform = dict(flags).get("platform", "")
             env = dict(global_args)
-            instr = Instruction(cmd, logical, " ".join(words), tuple(flags), None, start, end, len(stages))
+            instr = Instruction(
+                cmd, logical, " ".join(words), tuple(flags), None, start, end, len(stages), (), 0
+            )
             stage_info = (base, alias, platform, instr, parent)
             if alias:
                 aliases[alias.lower()] = len(stages)
@@ -295,6 +305,7 @@ def _build(
             end,
             len(stages) if stage_info else -1,
             heredocs,
+            len(stage_instr) if stage_info else len(instructions),
         )
         instructions.append(instr)
         if stage_info is None:

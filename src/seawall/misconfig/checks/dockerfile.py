@@ -60,7 +60,7 @@ def _df(obj: ConfigObject) -> Dockerfile:
 
 
 def _hit(instr: Instruction, message: str) -> Hit:
-    return Hit(message, (), instr.start_line, instr.end_line)
+    return Hit(message, instr.json_path, instr.start_line, instr.end_line)
 
 
 def _image_instructions(df: Dockerfile) -> Iterator[Instruction]:
