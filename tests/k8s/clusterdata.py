@@ -36,7 +36,14 @@ def corpus_objects(shared: Path) -> tuple[list[dict[str, Any]], dict[str, Path]]
     return out, dirs
 
 
-_CLUSTER_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass", "Node"}
+_CLUSTER_KINDS = {
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "StorageClass",
+    "Node",
+}
 
 
 def _ns(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -63,7 +70,10 @@ def bad_objects() -> list[dict[str, Any]]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "miner", "namespace": "bad", "uid": "d-1"},
-        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
     }
     rs = copy.deepcopy(deploy)
     rs["kind"] = "ReplicaSet"
@@ -80,7 +90,9 @@ def bad_objects() -> list[dict[str, Any]]:
             "name": "miner-5d9c-x1",
             "namespace": "bad",
             "labels": labels,
-            "ownerReferences": [{"kind": "ReplicaSet", "name": "miner-5d9c", "controller": True, "uid": "rs-1"}],
+            "ownerReferences": [
+                {"kind": "ReplicaSet", "name": "miner-5d9c", "controller": True, "uid": "rs-1"}
+            ],
         },
         "spec": copy.deepcopy(pod_spec),
         "status": {
@@ -153,4 +165,9 @@ def bad_objects() -> list[dict[str, Any]]:
 def snapshot(shared: Path) -> dict[str, Any]:
     """The whole snapshot as `kubectl get ... -A -o json` prints it."""
     objects, _ = corpus_objects(shared)
-    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": objects + bad_objects()}
+    return {
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+        "items": objects + bad_objects(),
+    }

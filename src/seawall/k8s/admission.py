@@ -136,7 +136,7 @@ class Evaluator:
         try:
             violations = list(self._violations(request))
         except Exception as exc:  # a bug must not turn into a 500 the apiserver maps to its failurePolicy
-            log.exception("evaluation failed for %s", uid)
+            log.error("evaluation failed for %s: %s: %s", uid, type(exc).__name__, exc)
             verdict = "allowed (fail-open)" if self.fail_open else "denied (fail-closed)"
             return Decision(
                 uid, self.fail_open, (), f"seawall could not evaluate the request, {verdict}: {exc}"
@@ -159,7 +159,8 @@ class Evaluator:
             return
         obj = dict(obj)
         obj.setdefault("kind", kind)
-        namespace = str(request.get("namespace") or (obj.get("metadata") or {}).get("namespace") or "")
+        meta = obj.get("metadata")
+        namespace = str(request.get("namespace") or (meta.get("namespace") if isinstance(meta, dict) else ""))
         if namespace in self.policy.exempt_namespaces:
             return
         config = ConfigObject("kubernetes", obj, f"{kind}/{namespace}")
@@ -169,11 +170,11 @@ class Evaluator:
         p = self.policy
         ctx = ScanContext(objects=(config,))
         for check in self.pss_checks:
-            for hit in check.evaluate(config, ctx):
-                yield Violation(check.meta.id, f"{check.meta.title}: {hit.message}", p.pss_action)
+            for message in _hits(check, config, ctx):
+                yield Violation(check.meta.id, f"{check.meta.title}: {message}", p.pss_action)
         for check in p.cel:
-            for hit in check.evaluate(config, ctx):
-                yield Violation(check.meta.id, hit.message, p.cel_action)
+            for message in _hits(check, config, ctx):
+                yield Violation(check.meta.id, message, p.cel_action)
         images = [(c.label, c.spec.get("image")) for c in containers(pod)]
         for label, image in images:
             if not isinstance(image, str) or not image:
@@ -230,6 +231,15 @@ class Evaluator:
                     fh.write(line)
             except OSError as exc:
                 log.warning("cannot write audit log %s: %s", self.policy.audit_log, exc)
+
+
+def _hits(check: Check, obj: ConfigObject, ctx: ScanContext) -> list[str]:
+    try:
+        return [hit.message for hit in check.evaluate(obj, ctx)]
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        # As in the scan engine: a field of an unexpected type skips this check, not the review.
+        log.warning("check %s skipped %s: %s", check.meta.id, obj.file, exc)
+        return []
 
 
 def _kind(request: Mapping[str, Any]) -> str:
