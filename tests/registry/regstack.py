@@ -299,3 +299,44 @@ def http_push(
     )
     assert put.status_code == 201, put.text
     return str(put.headers["Docker-Content-Digest"])
+
+
+def write_ca_signed(workdir: Path) -> tuple[Path, Path, Path]:
+    """A CA certificate, and a signing key with a certificate issued by that CA: (key, leaf chain, CA)."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_key = rsa.generate_private_key(65537, 2048)
+    now = datetime.now(UTC)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "seawall test token CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "seawall token signer")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(ca_key, hashes.SHA256())
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    key_path, chain_path, ca_path = workdir / "leaf.pem", workdir / "leaf-chain.crt", workdir / "ca.crt"
+    key_path.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    chain_path.write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    )
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return key_path, chain_path, ca_path

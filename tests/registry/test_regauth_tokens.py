@@ -14,9 +14,24 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from regstack import ISSUER, PASSWORDS, SERVICE, Stack, image_layout, push_layout, start_stack
+from regservers import start_registry, stop
+from regstack import (
+    ISSUER,
+    PASSWORDS,
+    SERVICE,
+    Stack,
+    image_layout,
+    push_layout,
+    start_stack,
+    write_auth_config,
+    write_ca_signed,
+)
 
+from seawall.errors import UsageError
 from seawall.registry.auth.accounts import add_account
+from seawall.registry.auth.policy import parse_scopes
+from seawall.registry.auth.server import AuthServer
+from seawall.registry.auth.service import TokenService
 from seawall.registry.auth.signing import load_signer
 
 MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json"
@@ -213,3 +228,44 @@ def test_es256_keys_work_with_the_registry(tmp_path: Path) -> None:
         es.registry.proc.terminate()
         es.registry.proc.wait(timeout=10)
         es.auth.stop()
+
+
+def test_certificate_chain_in_x5c_verifies_against_a_ca_bundle(tmp_path: Path) -> None:
+    key, chain, ca = write_ca_signed(tmp_path / "pki")
+    # The registry trusts only the CA: tokens must carry the chain (x5c); the kid alone cannot match.
+    auth = {"token": {"realm": "", "service": SERVICE, "issuer": ISSUER, "rootcertbundle": str(ca)}}
+    with_chain = load_signer(key, chain)
+    without = load_signer(key)
+    auth_server = None
+    registry = None
+    try:
+        config = write_auth_config(tmp_path / "auth", signing_key=str(key), certificate=str(chain))
+        auth_server = AuthServer(TokenService(config), "127.0.0.1", 0).start()
+        auth["token"]["realm"] = f"http://127.0.0.1:{auth_server.port}/token"
+        registry = start_registry(tmp_path / "reg", tmp_path / "storage", auth=auth)
+        stack = Stack(auth_server, registry, tmp_path / "auth", chain)
+        assert (
+            push_layout(
+                stack, image_layout(tmp_path / "img", "x5c"), "x5c/app:1", f"ci:{PASSWORDS['ci']}"
+            ).returncode
+            == 0
+        )
+        token = stack.token("reader", PASSWORDS["reader"], "repository:x5c/app:pull").json()["token"]
+        assert len(jwt.get_unverified_header(token)["x5c"]) == 2
+        assert manifest_status(stack, "x5c/app", token) == 200
+        kid_only, _ = without.sign(ISSUER, "reader", SERVICE, 60, parse_scopes(["repository:x5c/app:pull"]))
+        assert manifest_status(stack, "x5c/app", kid_only) == 401
+        assert with_chain.x5c and not without.x5c
+    finally:
+        if registry is not None:
+            stop(registry.proc)
+        if auth_server is not None:
+            auth_server.stop()
+
+
+def test_chain_for_another_key_is_refused(tmp_path: Path) -> None:
+    key, chain, _ = write_ca_signed(tmp_path / "a")
+    other_key, _, _ = write_ca_signed(tmp_path / "b")
+    with pytest.raises(UsageError, match="not for the signing key"):
+        load_signer(other_key, chain)
+    assert load_signer(key, chain).algorithm == "RS256"

@@ -74,7 +74,7 @@ class TokenService:
 
     def _load(self) -> _Loaded:
         config = load_config(self._path)
-        signer = load_signer(config.signing_key)
+        signer = load_signer(config.signing_key, config.certificate)
         # Unknown names are checked against this hash so they cost as much as known ones.
         dummy = hash_password("seawall-dummy-password", config.hash_cost)
         return _Loaded(config, signer, dummy, _stamp(self._path, config.accounts_file))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -35,6 +36,7 @@ class Signer:
     key: PrivateKey
     algorithm: str
     kid: str
+    x5c: tuple[str, ...] = ()  # base64 DER certificates, leaf first, when a chain is configured
 
     def sign(
         self, issuer: str, subject: str, audience: str, ttl: int, access: list[Scope]
@@ -52,11 +54,18 @@ class Signer:
             "jti": secrets.token_hex(16),
             "access": [s.claim() for s in access],
         }
-        return jwt.encode(claims, self.key, algorithm=self.algorithm, headers={"kid": self.kid}), now
+        headers: dict[str, Any] = {"kid": self.kid}
+        if self.x5c:
+            headers["x5c"] = list(self.x5c)
+        return jwt.encode(claims, self.key, algorithm=self.algorithm, headers=headers), now
 
 
-def load_signer(path: Path) -> Signer:
-    """Load a PEM private key: RSA (RS256, at least 2048 bits) or EC P-256 (ES256)."""
+def load_signer(path: Path, chain: Path | None = None) -> Signer:
+    """Load a PEM private key: RSA (RS256, at least 2048 bits) or EC P-256 (ES256).
+
+    With ``chain`` (PEM certificates, leaf first) tokens carry it as ``x5c``, so a registry whose
+    ``rootcertbundle`` holds only the issuing CA can verify them; the leaf must certify this key.
+    """
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
@@ -64,7 +73,26 @@ def load_signer(path: Path) -> Signer:
     if isinstance(key, rsa.RSAPrivateKey):
         if key.key_size < 2048:
             raise UsageError(f"signing key {path}: RSA keys must have at least 2048 bits")
-        return Signer(key, "RS256", libtrust_key_id(key.public_key()))
-    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
-        return Signer(key, "ES256", libtrust_key_id(key.public_key()))
-    raise UsageError(f"signing key {path}: use an RSA or EC P-256 key")
+        algorithm = "RS256"
+    elif isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        algorithm = "ES256"
+    else:
+        raise UsageError(f"signing key {path}: use an RSA or EC P-256 key")
+    return Signer(key, algorithm, libtrust_key_id(key.public_key()), _chain(chain, key) if chain else ())
+
+
+def _spki(public_key: Any) -> bytes:
+    der: bytes = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return der
+
+
+def _chain(path: Path, key: PrivateKey) -> tuple[str, ...]:
+    try:
+        certs = x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot load certificate chain {path}: {exc}") from exc
+    if _spki(certs[0].public_key()) != _spki(key.public_key()):
+        raise UsageError(f"certificate chain {path}: the first certificate is not for the signing key")
+    return tuple(base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode("ascii") for c in certs)
