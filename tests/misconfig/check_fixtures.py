@@ -525,3 +525,9 @@ REGISTRY: dict[str, tuple[str, str]] = {
         registry(notifications={"endpoints": [{"name": "a", "url": "http://127.0.0.1:9000/events"}]}),
     ),
 }
+
+# File-metadata checks: (path, st_mode) failing and passing, judged by the real dangerous-files analyzer.
+IMAGE_FILES: dict[str, tuple[tuple[str, int], tuple[str, int]]] = {
+    "IMG010": (("usr/local/bin/helper", 0o104755), ("usr/local/bin/helper", 0o100755)),
+    "IMG011": (("usr/lib/libx.so", 0o100666), ("tmp/scratch", 0o100666)),
+}

@@ -36,7 +36,7 @@ def _fired(check_id: str, text: str) -> list[str]:
 
 def test_every_check_has_fixtures() -> None:
     ids = {c.meta.id for c in all_checks()}
-    assert ids == set(TEXT_FIXTURES) | set(fx.IMAGE)
+    assert ids == set(TEXT_FIXTURES) | set(fx.IMAGE) | set(fx.IMAGE_FILES)
     assert len([i for i in ids if i.startswith("DS")]) >= 35
 
 
@@ -57,6 +57,25 @@ def test_image_config_checks(check_id: str) -> None:
     (bad, bad_name, bad_pkgs), (good, good_name, good_pkgs) = fx.IMAGE[check_id]
     assert check_id in {f.check.id for f in check_image_config(bad, bad_name, bad_pkgs)}
     assert check_id not in {f.check.id for f in check_image_config(good, good_name, good_pkgs)}
+
+
+@pytest.mark.parametrize("check_id", sorted(fx.IMAGE_FILES))
+def test_image_file_checks(check_id: str) -> None:
+    from seawall.analyze.analyzer import FileMeta
+    from seawall.analyze.analyzers.malware import DangerousFileAnalyzer
+
+    analyzer = DangerousFileAnalyzer()
+
+    def ids(path: str, mode: int) -> set[str]:
+        facts = analyzer.analyze_metadata(path, FileMeta(mode=mode, size=10))
+        found = check_image_config(
+            fx.GOOD_IMAGE, "quay.io/a/b:1", file_findings=facts.findings if facts else ()
+        )
+        return {f.check.id for f in found}
+
+    (bad_path, bad_mode), (good_path, good_mode) = fx.IMAGE_FILES[check_id]
+    assert check_id in ids(bad_path, bad_mode)
+    assert check_id not in ids(good_path, good_mode)
 
 
 def test_hardened_baselines_are_clean() -> None:

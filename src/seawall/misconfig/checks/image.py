@@ -194,3 +194,42 @@ def _img009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     if found:
         listed = "; ".join(f"{cat}s: {', '.join(sorted(set(p)))}" for cat, p in sorted(found.items()))
         yield Hit(f"image contains {listed}; consider a distroless or slim base", ())
+
+
+def _file_facts(obj: ConfigObject, rule_ids: tuple[str, ...]) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    for index, fact in enumerate(items(mapping(obj.data).get("files"))):
+        fact = mapping(fact)
+        if fact.get("rule_id") in rule_ids:
+            yield index, fact
+
+
+@_img_check(
+    "IMG010",
+    "Unexpected setuid or setgid file",
+    Severity.HIGH,
+    "setuid/setgid binaries outside the distribution's known-good list are a privilege-escalation "
+    "path for anyone who gets a shell in the container (CIS Docker 4.8).",
+    "Remove the bit in the Dockerfile (chmod a-s) or the binary itself.",
+    "4.8",
+)
+def _img010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+    for index, fact in _file_facts(obj, ("setuid-unexpected", "setgid-unexpected")):
+        mode = dict(fact.get("detail", ())).get("mode", "")
+        yield Hit(
+            f"/{fact.get('path')} is {'setuid' if 'setuid' in str(fact.get('rule_id')) else 'setgid'}"
+            + (f" (mode {mode})" if mode else ""),
+            ("files", index),
+        )
+
+
+@_img_check(
+    "IMG011",
+    "World-writable file or directory in a system path",
+    Severity.MEDIUM,
+    "A world-writable (non-sticky) entry under /bin, /etc, /usr, /lib and similar lets any user in "
+    "the container replace what root runs.",
+    "Remove the write bit for others (chmod o-w) in the Dockerfile.",
+)
+def _img011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+    for index, fact in _file_facts(obj, ("world-writable-system-path",)):
+        yield Hit(f"/{fact.get('path')} is world-writable", ("files", index))
