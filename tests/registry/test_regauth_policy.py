@@ -88,3 +88,17 @@ def test_bad_config_is_a_one_line_error(tmp_path: Path) -> None:
         with pytest.raises(UsageError) as err:
             load_config(tmp_path / name)
         assert "\n" not in str(err.value)
+
+
+def test_client_address_behind_trusted_proxies() -> None:
+    import ipaddress
+
+    from seawall.registry.auth.server import client_address
+
+    lb = (ipaddress.ip_network("10.0.0.0/8"),)
+    assert client_address("10.0.0.5", "203.0.113.9", ()) == "10.0.0.5"  # no trusted proxies: the peer
+    assert client_address("198.51.100.1", "203.0.113.9", lb) == "198.51.100.1"  # untrusted peer: ignored
+    # A spoofed first hop is not believed: the last hop before the trusted proxies is the client.
+    assert client_address("10.0.0.5", "1.2.3.4, 203.0.113.9, 10.0.0.7", lb) == "203.0.113.9"
+    assert client_address("10.0.0.5", "10.0.0.6", lb) == "10.0.0.6"
+    assert client_address("10.0.0.5", "garbage", lb) == "garbage"

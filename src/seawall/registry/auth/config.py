@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class AuthConfig:
     accounts: dict[str, Account] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     accounts_file: Path | None = None
+    # Peers whose X-Forwarded-For is believed (load balancers, TLS proxies).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 def _strs(value: Any, what: str) -> tuple[str, ...]:
@@ -174,6 +177,10 @@ def load_config(path: Path) -> AuthConfig:
             backoff_base=float(lock_cfg.get("backoff_base", 1.0)),
         )
         ttl = int(data.get("token_ttl", 300))
+        proxies = tuple(
+            ipaddress.ip_network(p, strict=False)
+            for p in _strs(data.get("trusted_proxies"), "trusted_proxies")
+        )
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{where}: {exc}") from exc
     if not 10 <= ttl <= 3600:
@@ -197,4 +204,5 @@ def load_config(path: Path) -> AuthConfig:
         accounts=accounts,
         rules=_rules(data.get("rules"), where),
         accounts_file=accounts_file,
+        trusted_proxies=proxies,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import math
 import ssl
@@ -35,6 +36,21 @@ def parse_basic(header: str) -> Credentials | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     return Credentials(user, password) if sep and user else None
+
+
+def client_address(peer: str, forwarded: str, trusted: tuple[Any, ...]) -> str:
+    """The client's address: the peer, or, behind trusted proxies, the last untrusted X-Forwarded-For hop."""
+    if not trusted or not forwarded:
+        return peer
+    hops = [peer, *reversed([h.strip() for h in forwarded.split(",")[-16:]])]
+    for hop in hops:
+        try:
+            ip = ipaddress.ip_address(hop)
+        except ValueError:
+            return hop[:64] if hop else peer
+        if not any(ip in net for net in trusted):
+            return hop
+    return hops[-1]
 
 
 class _Handler(QuietHandler):
@@ -78,6 +94,10 @@ class _Handler(QuietHandler):
             errors["error"] = "invalid_grant" if decision.status == 401 else code.lower()  # type: ignore[assignment]
         self._send(decision.status, errors, headers)
 
+    def _address(self) -> str:
+        trusted = self.service.config.trusted_proxies
+        return client_address(str(self.client_address[0]), self.headers.get("X-Forwarded-For", ""), trusted)
+
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/healthz":
@@ -93,7 +113,7 @@ class _Handler(QuietHandler):
             return
         service = query.get("service", [""])[0]
         decision = self.service.request(
-            creds, service, query.get("scope", []), self.client_address[0], self.headers.get("User-Agent", "")
+            creds, service, query.get("scope", []), self._address(), self.headers.get("User-Agent", "")
         )
         self._answer(decision, oauth=False)
 
@@ -131,7 +151,7 @@ class _Handler(QuietHandler):
             Credentials(user, password),
             form.get("service", [""])[0],
             form.get("scope", []),
-            self.client_address[0],
+            self._address(),
             self.headers.get("User-Agent", ""),
         )
         self._answer(decision, oauth=True)
