@@ -5,8 +5,9 @@ typescript, react, express, aws-sdk, angular-cli, gatsby ...), made once per mac
 tests/analyze/lang/langdata.py (``node_bench_tree``) under /var/tmp/seawall-tests/lang-node-bench-v1.
 Every tool reads the installed ``package.json`` files:
 
-- ``seawall rootfs DIR`` (the CLI, directory walker; ``--scanners ""``: inventory only, no cache reuse
-  across runs) and, in-process, the layer walker over a tar of the tree (the image path);
+- ``seawall fs DIR`` (the CLI, directory walker; ``--scanners ""``: inventory only, no cache reuse
+  across runs; it also reads the tree's package-lock.json, which is counted apart) and, in-process,
+  the layer walker over a tar of the tree (the image path);
 - ``syft dir:DIR --override-default-catalogers javascript-package-cataloger`` (its installed-package
   cataloger; by default syft reads only lockfiles in directories);
 - ``trivy rootfs DIR`` (its node-pkg analyzer), ``--skip-db-update --offline-scan -f cyclonedx``.
@@ -71,7 +72,7 @@ def seawall_cli(tree: Path, scratch: Path) -> Counted:
     scratch.mkdir(parents=True, exist_ok=True)
     cache = Path(tempfile.mkdtemp(dir=scratch))
     out = subprocess.run(
-        [str(SEAWALL), "--quiet", "--cache-dir", str(cache), "rootfs", str(tree), "--format", "json",
+        [str(SEAWALL), "--quiet", "--cache-dir", str(cache), "fs", str(tree), "--format", "json",
          "--list-all-pkgs", "--scanners", ""],
         capture_output=True, check=True, env=_env(scratch),
     ).stdout  # fmt: skip
@@ -123,7 +124,10 @@ def main() -> None:
         tar_s = time.perf_counter() - start
         tar_bytes = layer.stat().st_size
         rows = [
-            ("seawall rootfs DIR (CLI)", *_timed(lambda: seawall_cli(tree, scratch / "sw"))),
+            (
+                "seawall fs DIR (CLI, node_modules + package-lock.json)",
+                *_timed(lambda: seawall_cli(tree, scratch / "sw")),
+            ),
             ("seawall layer walker, tar of the tree (in-process)", *_timed(lambda: seawall_walker(layer))),
             (
                 "syft 1.18 dir: (javascript-package-cataloger)",
