@@ -142,3 +142,52 @@ def test_audit_follower_reads_appends_and_rotation(tmp_path: Path) -> None:
     assert follower.poll() == 1
     assert from_audit_line(b"garbage") is None
     state.close()
+
+
+def _pulls(det: Detectors, account: str, start: float, repos: list[str]) -> list[Alert]:
+    from seawall.registry.monitor.events import Activity
+
+    out: list[Alert] = []
+    for i, repo in enumerate(repos):
+        act = Activity(
+            time=start + i * 0.01,
+            account=account,
+            action="pull",
+            address="10.0.0.1",
+            user_agent="ua",
+            repository=repo,
+        )
+        out.extend(det.process(act))
+    return out
+
+
+def test_pull_volume_threshold_follows_the_learned_peak(tmp_path: Path) -> None:
+    state = MonitorState(tmp_path / "s.sqlite")
+    det = Detectors(
+        state,
+        Thresholds(warmup_seconds=0, warmup_events=5, pull_window=60, pull_min=20, pull_factor=5),
+        hostname="h",
+    )
+    t0 = 1_800_000_000.0 - (1_800_000_000.0 % 60)
+    for account in ("mirror", "mirror2"):
+        for minute in range(3):  # a busy but steady account: 10 repositories every minute
+            assert _pulls(det, account, t0 + minute * 60, [f"r{i}" for i in range(10)]) == []
+    assert state.account("mirror", 0).pull_peak == 10
+    # 40 distinct repositories is over pull_min but under 5 × the peak: a busy account is allowed more.
+    assert _pulls(det, "mirror2", t0 + 3 * 60, [f"s{i}" for i in range(40)]) == []
+    alerts = _pulls(det, "mirror", t0 + 3 * 60, [f"t{i}" for i in range(70)])
+    assert [a.rule for a in alerts] == ["Registry pull volume above baseline"]
+    assert alerts[0].output_fields["registry.distinct_repositories"] == 51
+    # The alerting window does not teach the baseline.
+    _pulls(det, "mirror", t0 + 5 * 60, ["r0"])
+    assert state.account("mirror", 0).pull_peak == 10
+    state.close()
+
+
+def test_pull_volume_of_one_repository(tmp_path: Path) -> None:
+    state = MonitorState(tmp_path / "s.sqlite")
+    det = Detectors(state, Thresholds(warmup_seconds=0, warmup_events=5, pull_volume_min=100), hostname="h")
+    alerts = _pulls(det, "bot", 1_800_000_000.0, ["same/repo"] * 150)
+    assert [a.rule for a in alerts] == ["Registry pull volume above baseline"]
+    assert alerts[0].output_fields["registry.pulls"] == 101
+    state.close()

@@ -154,6 +154,9 @@ def monitor_cmd(
     pull_factor: Annotated[
         float, _opt("--pull-factor", help="Alert above this multiple of the account's peak.")
     ] = 5.0,
+    pull_volume_min: Annotated[
+        int, _opt("--pull-volume-min", help="Manifest pulls per window always allowed (any repositories).")
+    ] = 500,
     auth_fail_window: Annotated[float, _opt("--auth-fail-window", help="Seconds for failure bursts.")] = 60.0,
     auth_fail_burst: Annotated[
         int, _opt("--auth-fail-burst", help="Failures in the window that alert.")
@@ -197,7 +200,10 @@ def monitor_cmd(
     from seawall.runtime.sinks import FileSink, Sink, StdoutSink, SyslogSink, WebhookSink
 
     g = ctx.obj
-    if min(pull_window, auth_fail_window) <= 0 or min(pull_min, auth_fail_burst) < 1 or pull_factor <= 0:
+    if (
+        min(pull_window, auth_fail_window, pull_factor) <= 0
+        or min(pull_min, pull_volume_min, auth_fail_burst) < 1
+    ):
         raise UsageError("windows, factors and counts must be positive")
     severity = Severity.parse(fail_severity)
     if severity == Severity.UNKNOWN:
@@ -211,6 +217,7 @@ def monitor_cmd(
         pull_window=pull_window,
         pull_min=pull_min,
         pull_factor=pull_factor,
+        pull_volume_min=pull_volume_min,
         auth_fail_window=auth_fail_window,
         auth_fail_burst=auth_fail_burst,
         protected=tuple(protected or ()),

@@ -30,6 +30,7 @@ class Thresholds:
     pull_window: float = 60.0
     pull_min: int = 20
     pull_factor: float = 5.0
+    pull_volume_min: int = 500
     auth_fail_window: float = 60.0
     auth_fail_burst: int = 10
     protected: tuple[str, ...] = ()
@@ -56,6 +57,16 @@ class _Window:
         return len(self.latest)
 
 
+@dataclass(slots=True)
+class _Bucket:
+    """Pulls of one account in one fixed window-length interval (what teaches the baseline peaks)."""
+
+    id: int
+    repos: set[str] = field(default_factory=set)
+    total: int = 0
+    alerted: bool = False
+
+
 class Detectors:
     """Turns activity into alerts and keeps the baselines; call under one thread or hold ``state.lock``."""
 
@@ -65,7 +76,7 @@ class Detectors:
         self.hostname = hostname if hostname is not None else socket.gethostname()
         self._pulls: dict[str, _Window] = {}
         self._failures: dict[str, deque[float]] = {}
-        self._bucket: dict[str, tuple[int, set[str], bool]] = {}
+        self._bucket: dict[str, _Bucket] = {}
         self._quiet_until: dict[str, float] = {}
         self.on_push: Callable[[Activity], None] | None = None
         self.processed = 0
@@ -141,32 +152,44 @@ class Detectors:
     def _pull(self, act: Activity, acct: AccountBaseline, warm: bool, alerts: list[Alert]) -> None:
         window = self._window(self._pulls, act.account, self.th.pull_window)
         distinct = window.add(act.time, act.repository)
-        # Completed buckets of the window's length teach the baseline peak (unless they alerted).
-        bucket = int(act.time // self.th.pull_window)
+        total = len(window.items)
+        # Completed buckets of the window's length teach the baseline peaks (unless they alerted).
+        bucket_id = int(act.time // self.th.pull_window)
         cur = self._bucket.get(act.account)
-        if cur is None or cur[0] != bucket:
-            if cur is not None and not cur[2]:
-                acct.pull_peak = max(acct.pull_peak, len(cur[1]))
-            cur = (bucket, set(), False)
-        cur[1].add(act.repository)
-        threshold = max(self.th.pull_min, self.th.pull_factor * acct.pull_peak)
-        if not warm and distinct > threshold and self._quiet_until.get("pull:" + act.account, 0) <= act.time:
-            self._quiet_until["pull:" + act.account] = act.time + self.th.pull_window
-            cur = (cur[0], cur[1], True)
-            alerts.append(
-                self._alert(
-                    "Registry pull volume above baseline",
-                    Priority.CRITICAL,
-                    act,
-                    f"{act.account} pulled {distinct} repositories in {self.th.pull_window:g}s "
-                    f"(baseline peak {acct.pull_peak}, threshold {threshold:g}): "
-                    "possible scraping or exfiltration",
-                    ("exfiltration", "mitre_exfiltration"),
-                    distinct_repositories=distinct,
-                    baseline_peak=acct.pull_peak,
-                )
+        if cur is None or cur.id != bucket_id:
+            if cur is not None and not cur.alerted:
+                acct.pull_peak = max(acct.pull_peak, len(cur.repos))
+                acct.pull_total_peak = max(acct.pull_total_peak, cur.total)
+            cur = self._bucket[act.account] = _Bucket(bucket_id)
+        if len(cur.repos) < MAX_WINDOW_ENTRIES:
+            cur.repos.add(act.repository)
+        cur.total += 1
+        key = "pull:" + act.account
+        if warm or self._quiet_until.get(key, 0) > act.time:
+            return
+        by_repos = max(self.th.pull_min, self.th.pull_factor * acct.pull_peak)
+        by_total = max(self.th.pull_volume_min, self.th.pull_factor * acct.pull_total_peak)
+        if distinct > by_repos:
+            what = f"{distinct} repositories (baseline peak {acct.pull_peak}, threshold {by_repos:g})"
+        elif total > by_total:
+            what = f"{total} manifests (baseline peak {acct.pull_total_peak}, threshold {by_total:g})"
+        else:
+            return
+        self._quiet_until[key] = act.time + self.th.pull_window
+        cur.alerted = True
+        alerts.append(
+            self._alert(
+                "Registry pull volume above baseline",
+                Priority.CRITICAL,
+                act,
+                f"{act.account} pulled {what} in {self.th.pull_window:g}s: possible scraping or exfiltration",
+                ("exfiltration", "mitre_exfiltration"),
+                distinct_repositories=distinct,
+                pulls=total,
+                baseline_peak=acct.pull_peak,
+                baseline_total_peak=acct.pull_total_peak,
             )
-        self._bucket[act.account] = cur
+        )
 
     def _auth_burst(self, act: Activity, alerts: list[Alert]) -> None:
         for key, what in (("account:" + act.account, act.account), ("address:" + act.address, act.address)):

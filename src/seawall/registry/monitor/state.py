@@ -12,7 +12,7 @@ from seawall.errors import CacheError
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS account(
     name TEXT PRIMARY KEY, first_seen REAL NOT NULL, events INTEGER NOT NULL,
-    pushes INTEGER NOT NULL, pull_peak INTEGER NOT NULL);
+    pushes INTEGER NOT NULL, pull_peak INTEGER NOT NULL, pull_total_peak INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS seen(
     account TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(account, kind, value));
 CREATE TABLE IF NOT EXISTS tag(
@@ -33,6 +33,7 @@ class AccountBaseline:
     events: int = 0
     pushes: int = 0
     pull_peak: int = 0
+    pull_total_peak: int = 0
 
 
 class MonitorState:
@@ -50,10 +51,10 @@ class MonitorState:
         self.lock = threading.RLock()
         self._accounts: dict[str, AccountBaseline] = {}
         self._seen_counts: dict[tuple[str, str], int] = {}
-        for name, first, events, pushes, peak in self.db.execute(
-            "SELECT name, first_seen, events, pushes, pull_peak FROM account"
+        for name, first, events, pushes, peak, total_peak in self.db.execute(
+            "SELECT name, first_seen, events, pushes, pull_peak, pull_total_peak FROM account"
         ):
-            self._accounts[name] = AccountBaseline(name, first, events, pushes, peak)
+            self._accounts[name] = AccountBaseline(name, first, events, pushes, peak, total_peak)
         for account, kind, n in self.db.execute(
             "SELECT account, kind, count(*) FROM seen GROUP BY account, kind"
         ):
@@ -69,10 +70,10 @@ class MonitorState:
     def save_account(self, acct: AccountBaseline) -> None:
         """Write an account's counters."""
         self.db.execute(
-            "INSERT INTO account(name, first_seen, events, pushes, pull_peak) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(name) DO UPDATE SET events=excluded.events, pushes=excluded.pushes, "
-            "pull_peak=excluded.pull_peak",
-            (acct.name, acct.first_seen, acct.events, acct.pushes, acct.pull_peak),
+            "INSERT INTO account(name, first_seen, events, pushes, pull_peak, pull_total_peak) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET events=excluded.events, "
+            "pushes=excluded.pushes, pull_peak=excluded.pull_peak, pull_total_peak=excluded.pull_total_peak",
+            (acct.name, acct.first_seen, acct.events, acct.pushes, acct.pull_peak, acct.pull_total_peak),
         )
 
     def known(self, account: str, kind: str, value: str) -> bool:
