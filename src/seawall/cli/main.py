@@ -73,7 +73,7 @@ def main_callback(
 
 
 def _register() -> None:
-    from seawall.cli import config, db, host, image, registry, runtime, sbom
+    from seawall.cli import config, db, host, image, k8s, registry, runtime, sbom
 
     image.register(app)
     db.register(app)
@@ -82,6 +82,7 @@ def _register() -> None:
     config.register(app)
     registry.register(app)
     host.register(app)
+    k8s.register(app)
 
 
 _register()
