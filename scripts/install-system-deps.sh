@@ -4,6 +4,7 @@ set -euo pipefail
 PACKAGES=(
   mmdebstrap umoci skopeo            # build and convert real images
   docker-registry apache2-utils      # the distribution registry, htpasswd
+  openssl                            # self-signed certificates for TLS registries in tests
   podman runc uidmap slirp4netns     # real containers and the Docker-compatible API
   rpm                                # rpm databases in all three formats
   db5.3-util gpg                     # libdb-written rpm Berkeley DB files; a gpg-pubkey entry
