@@ -97,3 +97,9 @@ def node_alias() -> Path:
 @pytest.fixture(scope="session")
 def uv_venv() -> Path:
     return langdata.uv_venv()
+
+
+@pytest.fixture(scope="session")
+def node_workspaces() -> Path:
+    _need("npm")
+    return langdata.node_workspaces()

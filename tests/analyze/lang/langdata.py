@@ -619,3 +619,45 @@ def uv_venv() -> Path:
         (root / "uv-pip-list.json").write_text(proc.stdout)
 
     return cached("uv-venv", build)
+
+
+def node_workspaces() -> Path:
+    """A monorepo with two workspaces (``packages/web`` needs lodash, ``packages/tools`` has minimist as a
+    dev dependency and depends on ``web``), locked by npm 11 (v3), yarn berry and pnpm 9."""
+
+    def build(root: Path) -> None:
+        tools = npm_tools()
+        web = {"name": "web", "version": "1.0.0", "dependencies": {"lodash": "4.17.15"}}
+        tool = {"name": "tools", "version": "2.0.0", "dependencies": {"web": "*"},
+                "devDependencies": {"minimist": "1.2.0"}}  # fmt: skip
+        for name in ("npm", "berry", "pnpm9"):
+            d = root / name
+            for pkg in (web, tool):
+                (d / "packages" / str(pkg["name"])).mkdir(parents=True)
+                (d / "packages" / str(pkg["name"]) / "package.json").write_text(json.dumps(pkg))
+            top: dict[str, object] = {"name": "mono", "version": "0.0.0", "private": True}
+            if name == "pnpm9":
+                (d / "pnpm-workspace.yaml").write_text("packages:\n  - 'packages/*'\n")
+                tool["dependencies"] = {"web": "workspace:*"}
+                (d / "packages" / "tools" / "package.json").write_text(json.dumps(tool))
+            else:
+                top["workspaces"] = ["packages/*"]
+            (d / "package.json").write_text(json.dumps(top))
+        run("npm", "install", "--package-lock-only", "--no-audit", "--no-fund", cwd=root / "npm")
+        (root / "berry" / "yarn.lock").write_text("")
+        (root / "berry" / ".yarnrc.yml").write_text("nodeLinker: node-modules\nenableGlobalCache: false\n")
+        berry = tools / "berry" / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
+        run("node", berry, "install", "--mode=update-lockfile", cwd=root / "berry")
+        pnpm = tools / "pnpm9" / "node_modules" / "pnpm" / "bin" / "pnpm.cjs"
+        run(
+            "node",
+            pnpm,
+            "install",
+            "--lockfile-only",
+            "--store-dir",
+            root / ".pnpm-store",
+            cwd=root / "pnpm9",
+        )
+        shutil.rmtree(root / "berry" / ".yarn", ignore_errors=True)
+
+    return cached("node-workspaces", build)

@@ -221,3 +221,23 @@ def test_npm_alias_is_the_real_package(node_alias: Path, cls: type, rel: str) ->
     assert pkgs["string-width@4.2.3"].purl == "pkg:npm/string-width@4.2.3"
     strip_ansi = next(p.id for p in pkgs.values() if p.name == "strip-ansi")
     assert strip_ansi in pkgs["string-width@4.2.3"].depends_on
+
+
+@pytest.mark.parametrize(
+    ("cls", "rel", "has_dev"),
+    [
+        (NpmLockAnalyzer, "npm/package-lock.json", True),
+        (YarnLockAnalyzer, "berry/yarn.lock", False),
+        (PnpmLockAnalyzer, "pnpm9/pnpm-lock.yaml", True),
+    ],
+)
+def test_workspaces_are_the_project_not_packages(
+    node_workspaces: Path, cls: type, rel: str, has_dev: bool
+) -> None:
+    # npm links node_modules/web -> packages/web, yarn resolves web@workspace:, pnpm links ../web: all are
+    # the monorepo's own code; only lodash and minimist come from the registry.
+    facts = cls().analyze(rel, (node_workspaces / rel).read_bytes())
+    assert facts is not None and not facts.warnings
+    pkgs = {p.id: p for p in facts.applications[0].packages}
+    assert set(pkgs) == {"lodash@4.17.15", "minimist@1.2.0"}
+    assert pkgs["minimist@1.2.0"].dev is has_dev and not pkgs["lodash@4.17.15"].dev
