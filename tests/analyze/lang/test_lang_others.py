@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from langdata import debian_gem_version, name_versions, packages_of, tar_of, walk
 
 from seawall.analyze.analyzers.dotnet import DepsJsonAnalyzer, NugetLockAnalyzer, PackagesConfigAnalyzer
@@ -209,3 +210,15 @@ def test_ruby_default_gems_of_debian(tmp_path: Path, debian_tree: Callable[[str]
         [app] = facts.files[rel].applications
         [pkg] = app.packages
         assert spec.name == f"{pkg.name}-{pkg.version}.gemspec" and pkg.licenses, rel
+
+
+@pytest.mark.parametrize("header", ["", "version = 3\n", "version = 4\n"])
+def test_cargo_lock_v2_v3_v4_headers(rust_lock: Path, header: str) -> None:
+    # v2 (cargo 1.41-1.52) has no version line, v3 and v4 (cargo 1.78+) have one; the tables are the same.
+    body = (rust_lock / "Cargo.lock").read_text()
+    # Drop the file's own "version = 3" line (package versions are quoted strings).
+    body = "\n".join(
+        line for line in body.splitlines() if not (line.startswith("version = ") and '"' not in line)
+    )
+    pkgs = _pkgs(CargoLockAnalyzer(), "Cargo.lock", (header + body).encode())
+    assert pkgs["aho-corasick"].depends_on == ("memchr@2.5.0",) and len(pkgs) == 5
