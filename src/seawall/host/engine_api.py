@@ -151,3 +151,36 @@ def container_processes(ids: list[str], proc: Path = Path("/proc")) -> dict[str,
                 out[cid].append(comm)
                 break
     return {k: tuple(v) for k, v in out.items()}
+
+
+# Not "user": without userns remapping every container shares it (that is control 2.9, not 5.31).
+NAMESPACES = ("net", "pid", "ipc", "uts")
+
+
+def shared_namespaces(pid: int, proc: Path = Path("/proc")) -> tuple[str, ...]:
+    """The namespaces process ``pid`` shares with the host's init process (live host only).
+
+    The engine API does not always tell (Podman 4.3 reports ``IpcMode: shareable`` for ``--ipc host``);
+    the namespace links in /proc do.
+    """
+    if pid <= 0:
+        return ()
+    shared = []
+    for ns in NAMESPACES:
+        try:
+            theirs = os.readlink(proc / str(pid) / "ns" / ns)
+        except OSError:
+            continue
+        if theirs == _host_namespace(proc, ns):
+            shared.append(ns)
+    return tuple(shared)
+
+
+def _host_namespace(proc: Path, ns: str) -> str:
+    # init's namespaces are the host's; where init is out of reach (a sandbox), Seawall's own are.
+    for who in ("1", "self"):
+        try:
+            return os.readlink(proc / who / "ns" / ns)
+        except OSError:
+            continue
+    return ""

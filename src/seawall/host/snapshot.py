@@ -14,7 +14,13 @@ from typing import Any
 
 from seawall.host import configs
 from seawall.host.configs import AuditRules, Parsed, Process
-from seawall.host.engine_api import EngineState, container_processes, endpoint_for, read_engine
+from seawall.host.engine_api import (
+    EngineState,
+    container_processes,
+    endpoint_for,
+    read_engine,
+    shared_namespaces,
+)
 from seawall.host.fs import HostFS
 
 log = logging.getLogger("seawall.host")
@@ -62,6 +68,7 @@ class HostSnapshot:
     packages: Mapping[str, str]  # Debian runtime packages -> installed version
     engine: EngineState | None = None  # None: no API was queried (offline --root audit)
     container_procs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    container_ns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> host namespaces shared
     notes: tuple[str, ...] = ()
 
     @property
@@ -116,6 +123,7 @@ def collect(root: Path | str = "/", docker_host: str = "", query_api: bool | Non
     notes = [proc_error] if proc_error else []
     engine: EngineState | None = None
     procs: dict[str, tuple[str, ...]] = {}
+    namespaces: dict[str, tuple[str, ...]] = {}
     if use_api:
         endpoint = endpoint_for(docker_host)
         engine = read_engine(endpoint)
@@ -124,6 +132,10 @@ def collect(root: Path | str = "/", docker_host: str = "", query_api: bool | Non
         notes += engine.warnings
         if fs.live and endpoint.socket:
             procs = container_processes([str(c.get("Id", "")) for c in engine.containers])
+            for c in engine.containers:
+                state = c.get("State")
+                pid = state.get("Pid") if isinstance(state, Mapping) else 0
+                namespaces[str(c.get("Id", ""))] = shared_namespaces(pid if isinstance(pid, int) else 0)
     engines = set()
     if any(fs.exists(p) for p in DOCKER_MARKERS) or any(p.argv[0].endswith("dockerd") for p in processes):
         engines.add("docker")
@@ -149,5 +161,6 @@ def collect(root: Path | str = "/", docker_host: str = "", query_api: bool | Non
         packages=configs.read_dpkg_versions(fs, RUNTIME_PACKAGES),
         engine=engine,
         container_procs=procs,
+        container_ns=namespaces,
         notes=tuple(notes),
     )

@@ -1310,12 +1310,27 @@ def host068(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
 
 
 def _ns_check(control: str, field: str, what: str) -> ContainerFn:
+    ns = {"NetworkMode": "net", "PidMode": "pid", "IpcMode": "ipc", "UTSMode": "uts", "UsernsMode": "user"}[
+        field
+    ]
+
     def evaluate(snap: HostSnapshot, c: Container) -> Iterator[Outcome]:
         mode = str(_hc(c).get(field) or "")
-        shared = mode == "host"
-        yield _out(
-            c, control, FAIL if shared else PASS, f"{field}={mode or 'default'}", f"HostConfig.{field}"
-        )
+        cid = str(c.get("Id", ""))
+        if mode == "host":
+            yield _out(c, control, FAIL, f"{field}=host", f"HostConfig.{field}")
+        elif cid in snap.container_ns and ns in snap.container_ns[cid]:
+            # The engine said otherwise, but the container's process is in the host's namespace.
+            yield _out(
+                c,
+                control,
+                FAIL,
+                f"{field}={mode or 'default'} but the {ns} namespace is the host's",
+                f"HostConfig.{field}; /proc/PID/ns/{ns} is the host's",
+            )
+        else:
+            checked = f"; /proc/PID/ns/{ns}" if cid in snap.container_ns else ""
+            yield _out(c, control, PASS, f"{field}={mode or 'default'}", f"HostConfig.{field}{checked}")
 
     return evaluate
 
