@@ -19,7 +19,10 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 def corpus_objects(shared: Path) -> tuple[list[dict[str, Any]], dict[str, Path]]:
-    """Namespaced Kubernetes objects of the corpus projects, and the directory each came from."""
+    """Namespaced Kubernetes objects of the corpus projects, and the directory of each project.
+
+    Each object's source file (relative to its project) is recorded in ``ORIGIN`` by ``id()``.
+    """
     out: list[dict[str, Any]] = []
     dirs: dict[str, Path] = {}
     for ns, rel in CORPUS_DIRS.items():
@@ -32,10 +35,12 @@ def corpus_objects(shared: Path) -> tuple[list[dict[str, Any]], dict[str, Path]]
             meta = data.setdefault("metadata", {})
             if isinstance(meta, dict) and "namespace" not in meta and data.get("kind") not in _CLUSTER_KINDS:
                 meta["namespace"] = ns
+            ORIGIN[id(data)] = (ns, obj.file)
             out.append(data)
     return out, dirs
 
 
+ORIGIN: dict[int, tuple[str, str]] = {}
 _CLUSTER_KINDS = {
     "Namespace",
     "ClusterRole",

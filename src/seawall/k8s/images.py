@@ -98,7 +98,7 @@ def distinct_images(objects: Sequence[ConfigObject]) -> list[ClusterImage]:
             ref = parse_image(image)
             digest = ref.digest or pulled.get(f"{w.name}|{c.name}") or pulled.get(image, "")
             key = digest or f"{ref.full}:{ref.tag or 'latest'}"
-            pull = f"{ref.full}@{digest}" if digest else image
+            pull = f"{ref.full}@{digest}" if digest else key
             entry = by_key.setdefault(key, (pull, [], []))
             if image not in entry[1]:
                 entry[1].append(image)
