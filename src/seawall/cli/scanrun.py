@@ -23,6 +23,7 @@ SCANNER_HOOKS: dict[str, str] = {
     "vuln": "seawall.cli.vulnopts:run_vuln_scanner",
     "secret": "seawall.cli.contentscan:run_secret_scanner",
     "malware": "seawall.cli.contentscan:run_malware_scanner",
+    "misconfig": "seawall.cli.misconfigscan:run_misconfig_scanner",
 }
 
 
