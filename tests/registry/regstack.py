@@ -79,6 +79,7 @@ def default_rules() -> list[dict[str, Any]]:
         {"subjects": ["group:readers"], "repositories": ["*"], "actions": ["pull"]},
         {"subjects": ["user:admin"], "repositories": ["*"], "actions": ["*"], "catalog": True},
         {"subjects": ["robot:scanner"], "repositories": ["*"], "actions": ["pull"]},
+        {"subjects": ["anonymous"], "repositories": ["public/*"], "actions": ["pull"]},
     ]
 
 

@@ -54,3 +54,15 @@ def test_robot_token_pulls(stack: Stack, tmp_path: Path) -> None:
     got = pull(stack, "e2e/robot:1", f"scanner:{ROBOT_TOKEN}", tmp_path / "pulled")
     assert got.returncode == 0, got.stderr
     assert pull(stack, "e2e/robot:1", "scanner:swr_wrong-token", tmp_path / "nope").returncode != 0
+
+
+def test_anonymous_pull_only_where_configured(stack: Stack, tmp_path: Path) -> None:
+    layout = image_layout(tmp_path / "img", "public image")
+    assert push_layout(stack, layout, "public/tool:1", CI).returncode == 0
+    assert push_layout(stack, layout, "private/tool:1", CI).returncode == 0
+    assert pull(stack, "public/tool:1", None, tmp_path / "pub").returncode == 0
+    assert pull(stack, "private/tool:1", None, tmp_path / "priv").returncode != 0
+    assert (
+        push_layout(stack, image_layout(tmp_path / "anon", "anon push"), "public/tool:2", None).returncode
+        != 0
+    )
