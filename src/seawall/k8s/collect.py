@@ -186,7 +186,6 @@ def load_live(
     """List every resource through the API server of the kubeconfig's context, ``page_size`` items a call."""
     try:
         from kubernetes import config as kconfig
-        from kubernetes.client.exceptions import ApiException
         from kubernetes.config.config_exception import ConfigException
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise CollectError("the kubernetes package is not installed") from exc
@@ -203,15 +202,9 @@ def load_live(
         for res in resources:
             try:
                 objects.extend(_list_all(api, res, namespace, page_size))
-            except ApiException as exc:
-                if exc.status in (401,):
-                    raise CollectError(f"{host}: unauthorized ({exc.status} {exc.reason})") from exc
+            except _Skip as exc:
                 # 403 (no RBAC for this kind) or 404 (API group not served): audit the rest.
-                message = f"{res.kind}: not listed: {exc.status} {exc.reason}"
-                log.warning("%s", message)
-                warnings.append(message)
-    except ApiException as exc:
-        raise CollectError(f"{host}: {exc.status} {exc.reason}") from exc
+                warnings.append(str(exc))
     except OSError as exc:
         raise CollectError(f"cannot reach the API server {host}: {exc}") from exc
     except Exception as exc:
@@ -224,32 +217,43 @@ def load_live(
     return Collection(host, tuple(objects), tuple(warnings))
 
 
+class _Skip(Exception):
+    """A kind the API server will not list for us (403, 404): audit the rest."""
+
+
 def _list_all(api: Any, res: Resource, namespace: str, page_size: int) -> Iterator[dict[str, Any]]:
     token = ""
     pages = 0
+    path = res.path(namespace)
     while True:
         query: list[tuple[str, Any]] = [("limit", page_size)]
         if token:
             query.append(("continue", token))
-        response = api.call_api(
-            res.path(namespace),
+        method, url, headers, _, _ = api.param_serialize(
             "GET",
+            path,
             query_params=query,
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
-            _preload_content=False,
-            _return_http_data_only=True,
-            _request_timeout=60,
         )
+        response = api.call_api(method, url, header_params=headers, _request_timeout=60)
         # Raw JSON (not the client's model objects): ten times faster and already in the API's shape.
+        body = response.read()
+        if response.status == 401:
+            raise CollectError(
+                f"{api.configuration.host}: unauthorized (401): check the kubeconfig's credentials"
+            )
+        if response.status in (403, 404):
+            raise _Skip(f"{res.kind}: not listed: {response.status} {response.reason}")
+        if response.status != 200:
+            raise CollectError(f"{path}: the API server answered {response.status} {response.reason}")
         try:
-            data = orjson.loads(response.data)
+            data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise CollectError(f"{res.path(namespace)}: invalid JSON from the API server: {exc}") from exc
-        finally:
-            response.release_conn()
+            raise CollectError(f"{path}: invalid JSON from the API server: {exc}") from exc
+        del body
         if not isinstance(data, dict):
-            raise CollectError(f"{res.path(namespace)}: the API server answered no List")
+            raise CollectError(f"{path}: the API server answered no List")
         for item in data.get("items") or ():
             if isinstance(item, dict):
                 item.setdefault("kind", res.kind)
@@ -260,4 +264,4 @@ def _list_all(api: Any, res: Resource, namespace: str, page_size: int) -> Iterat
         if not token:
             return
         if pages > 100_000:
-            raise CollectError(f"{res.path(namespace)}: the API server never ended the list")
+            raise CollectError(f"{path}: the API server never ended the list")
