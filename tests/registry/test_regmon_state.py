@@ -191,3 +191,19 @@ def test_pull_volume_of_one_repository(tmp_path: Path) -> None:
     assert [a.rule for a in alerts] == ["Registry pull volume above baseline"]
     assert alerts[0].output_fields["registry.pulls"] == 101
     state.close()
+
+
+def test_mutable_tags_and_anonymous_novelty(tmp_path: Path, sample: dict[str, Any]) -> None:
+    state = MonitorState(tmp_path / "s.sqlite")
+    det = Detectors(
+        state, Thresholds(warmup_seconds=0, warmup_events=1, mutable_tags=("lat*",)), hostname="h"
+    )
+    event = copy.deepcopy(sample["events"][0])  # anonymous actor
+    for i, tag in enumerate(("latest", "latest", "test", "test")):
+        event["target"]["tag"] = tag
+        event["target"]["digest"] = f"sha256:{i:064x}"
+        event["request"]["addr"] = f"10.0.0.{i}:1"
+        rules = [a.rule for a in det.process(parse_envelope(envelope(event))[0])]
+        # latest moved without an alert; test moved with one; new anonymous addresses never alert.
+        assert rules == (["Registry tag mutation"] if i == 3 else [])
+    state.close()

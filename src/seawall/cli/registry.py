@@ -164,6 +164,9 @@ def monitor_cmd(
     protected: Annotated[
         list[str] | None, _opt("--protected", help="Repository glob whose pushes alert; repeatable.")
     ] = None,
+    mutable_tag: Annotated[
+        list[str] | None, _opt("--mutable-tag", help="Tag glob expected to move (latest); repeatable.")
+    ] = None,
     no_novelty: Annotated[
         bool, _opt("--no-novelty", help="No alerts for new addresses, user agents or hours.")
     ] = False,
@@ -221,6 +224,7 @@ def monitor_cmd(
         auth_fail_window=auth_fail_window,
         auth_fail_burst=auth_fail_burst,
         protected=tuple(protected or ()),
+        mutable_tags=tuple(mutable_tag or ()),
         alert_new_address=not no_novelty,
         alert_new_user_agent=not no_novelty,
         alert_off_hours=not no_novelty,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from seawall.registry.monitor.events import Activity
+from seawall.registry.monitor.events import ANONYMOUS, Activity
 from seawall.registry.monitor.state import AccountBaseline, MonitorState
 from seawall.runtime.alerts import Alert, Priority
 
@@ -34,6 +34,7 @@ class Thresholds:
     auth_fail_window: float = 60.0
     auth_fail_burst: int = 10
     protected: tuple[str, ...] = ()
+    mutable_tags: tuple[str, ...] = ()  # tag globs expected to move (latest, nightly-*): no mutation alert
     alert_new_address: bool = True
     alert_new_user_agent: bool = True
     alert_off_hours: bool = True
@@ -104,7 +105,8 @@ class Detectors:
             )
         elif act.action == "pull":
             self._pull(act, acct, warm, alerts)
-        if not warm:
+        # Anonymous clients are everyone without credentials: novelty means nothing for them.
+        if not warm and act.account != ANONYMOUS:
             self._novelty(act, alerts)
         self._learn(act, acct)
         return alerts
@@ -112,7 +114,7 @@ class Detectors:
     # -- detectors -----------------------------------------------------------------------------
 
     def _push(self, act: Activity, acct: AccountBaseline, warm: bool, alerts: list[Alert]) -> None:
-        if act.tag and act.digest:
+        if act.tag and act.digest and not any(fnmatch.fnmatchcase(act.tag, g) for g in self.th.mutable_tags):
             previous = self.state.swap_tag(act.repository, act.tag, act.digest, act.time)
             if previous is not None:
                 alerts.append(
