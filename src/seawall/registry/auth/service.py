@@ -133,7 +133,7 @@ class TokenService:
         loaded = self._loaded
         asked = parse_scopes(scopes)
         record: dict[str, object] = {
-            "subject": creds.username or "",
+            "subject": (creds.username or "")[:256],
             "address": address,
             "user_agent": agent[:256],
             "service": service,
