@@ -98,6 +98,13 @@ class HostSnapshot:
             f"{key} not set ({self.daemon_json.where if self.daemon_json.present else 'no daemon.json'})",
         )
 
+    def docker_error(self, key: str, *flags: str) -> str:
+        """daemon.json's error when ``key`` must come from it (not given on dockerd's command line)."""
+        proc = self.dockerd()
+        if proc is not None and configs.flag_values(proc.argv, *(flags or (f"--{key}",))):
+            return ""
+        return self.daemon_json.error
+
     def podman_setting(self, table: str, key: str) -> tuple[Any, str]:
         """A containers.conf setting (``[table] key``) with its evidence."""
         section = self.containers_conf.data.get(table)

@@ -305,12 +305,9 @@ def _docker_setting_check(
     def evaluate(snap: HostSnapshot) -> Iterator[Outcome]:
         if "docker" not in snap.engines:
             return
-        proc = snap.dockerd()
-        cmdline_has = proc is not None and bool(
-            [v for f in (flags or (f"--{key}",)) for v in [f] if any(a.split("=")[0] == f for a in proc.argv)]
-        )
-        if snap.daemon_json.error and not cmdline_has:
-            yield Outcome(control, ERROR, snap.daemon_json.error, snap.daemon_json.where, "docker")
+        error = snap.docker_error(key, *flags)
+        if error:
+            yield Outcome(control, ERROR, error, snap.daemon_json.where, "docker")
             return
         value, evidence = snap.docker_setting(key, *flags)
         problem = ok(value)
@@ -578,7 +575,7 @@ def _docker_tls(snap: HostSnapshot) -> Iterator[Outcome]:
     hosts, ev = snap.docker_setting("hosts", "--host", "-H")
     host_list = [str(h) for h in (hosts if isinstance(hosts, list) else [hosts] if hosts else [])]
     tcp = [h for h in host_list if h.startswith("tcp://")]
-    if snap.daemon_json.error and not snap.dockerd():
+    if snap.docker_error("hosts", "--host", "-H"):
         yield Outcome("2.7", ERROR, snap.daemon_json.error, snap.daemon_json.where, "docker")
         return
     if not tcp:
@@ -683,6 +680,9 @@ host_check(
 def _cgroup_parent(snap: HostSnapshot) -> Iterator[Outcome]:
     if "docker" not in snap.engines:
         return
+    if snap.docker_error("cgroup-parent"):
+        yield Outcome("2.10", ERROR, snap.daemon_json.error, snap.daemon_json.where, "docker")
+        return
     value, ev = snap.docker_setting("cgroup-parent")
     if value:
         yield Outcome("2.10", WARN, f"default cgroup parent changed to {value}: confirm", ev, "docker")
@@ -709,6 +709,9 @@ host_check(
 
 def _basesize(snap: HostSnapshot) -> Iterator[Outcome]:
     if "docker" not in snap.engines:
+        return
+    if snap.docker_error("storage-opts", "--storage-opt"):
+        yield Outcome("2.11", ERROR, snap.daemon_json.error, snap.daemon_json.where, "docker")
         return
     value, ev = snap.docker_setting("storage-opts", "--storage-opt")
     opts = value if isinstance(value, list) else [value] if value else []
@@ -1023,7 +1026,7 @@ def _tls_fn(key: str, own: str, perm: str, max_mode: int) -> HostFn:
         if "docker" not in snap.engines:
             yield from (_na(c, "Docker is not installed (Podman's API has no TLS)") for c in (own, perm))
             return
-        if snap.daemon_json.error and not snap.dockerd():
+        if snap.docker_error(key, f"--{key}"):
             yield from (
                 Outcome(c, ERROR, snap.daemon_json.error, snap.daemon_json.where, "docker")
                 for c in (own, perm)
