@@ -163,17 +163,18 @@ def test_network_policy_selection() -> None:
 
 def test_libyaml_and_pure_python_loaders_agree(shared_dir: Path) -> None:
     """The LibYAML-backed loader gives the same data and the same line map as yamlsafe's own loader."""
+    from seawall import yamlsafe
     from seawall.misconfig import yamldocs
 
     path = shared_dir / "corpus" / "k8s-manifests-realworld" / "microservices-demo" / "release"
     text = (path / "kubernetes-manifests.yaml").read_text()
     fast = list(yamldocs.load_documents(text, "m.yaml"))
-    original = yamldocs.HAVE_LIBYAML
+    original = yamlsafe.HAVE_LIBYAML
     try:
-        yamldocs.HAVE_LIBYAML = False
+        yamlsafe.HAVE_LIBYAML = False
         slow = list(yamldocs.load_documents(text, "m.yaml"))
     finally:
-        yamldocs.HAVE_LIBYAML = original
+        yamlsafe.HAVE_LIBYAML = original
     assert original
     assert [d.data for d in fast] == [d.data for d in slow]
     assert [d.positions for d in fast] == [d.positions for d in slow]

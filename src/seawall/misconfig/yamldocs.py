@@ -2,7 +2,7 @@
 
 Findings point at the exact offending field, so besides the data we keep a map from JSON path to
 (start_line, end_line). The alias, depth, expansion and size limits are the ones of
-:mod:`seawall.yamlsafe` (its loader checks them in ``compose_document``, which ``get_node`` calls).
+:mod:`seawall.yamlsafe`, whose loader this uses (it checks them while composing, which ``get_node`` does).
 """
 
 from __future__ import annotations
@@ -14,66 +14,7 @@ from typing import Any
 import yaml
 
 from seawall.misconfig.model import JSONPath
-from seawall.yamlsafe import (
-    MAX_ALIASES,
-    MAX_DEPTH,
-    MAX_YAML_BYTES,
-    YAMLError,
-    _BoundedLoader,
-    _check_expansion,
-    _check_size,
-    _one_line,
-)
-
-try:
-    from yaml._yaml import CParser
-
-    HAVE_LIBYAML = True
-except ImportError:  # PyYAML built without LibYAML: fall back to the pure-Python loader
-    HAVE_LIBYAML = False
-
-
-if HAVE_LIBYAML:
-
-    class _CBoundedLoader(
-        yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
-    ):
-        """yamlsafe's bounded loader with LibYAML's C scanner and parser underneath (about 8x faster).
-
-        The composer stays Python, so every node passes the same alias, depth and expansion limits as
-        :class:`seawall.yamlsafe._BoundedLoader`; only tokenising and parsing move to C.
-        """
-
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-            yaml.composer.Composer.__init__(self)
-            self._aliases = 0
-            self._depth = 0
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                self._aliases += 1
-                if self._aliases > MAX_ALIASES:
-                    raise YAMLError(f"more than {MAX_ALIASES} YAML aliases (an alias bomb?)")
-            self._depth += 1
-            try:
-                if self._depth > MAX_DEPTH:
-                    raise YAMLError(f"YAML nested deeper than {MAX_DEPTH} levels")
-                return super().compose_node(parent, index)
-            finally:
-                self._depth -= 1
-
-        def compose_document(self) -> Any:
-            node = super().compose_document()
-            if self._aliases and node is not None:
-                _check_expansion(node)
-            return node
-
-
-def _loader(text: str) -> Any:
-    return _CBoundedLoader(text) if HAVE_LIBYAML else _BoundedLoader(text)
+from seawall.yamlsafe import MAX_YAML_BYTES, YAMLError, _check_size, _one_line, make_loader
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +30,7 @@ class YAMLDocument:
 def load_documents(text: str, name: str, limit: int = MAX_YAML_BYTES) -> Iterator[YAMLDocument]:
     """Parse every document of ``text``, raising :class:`YAMLError` on malformed or hostile input."""
     _check_size(text, name, limit)
-    loader = _loader(text)
+    loader = make_loader(text, name)
     try:
         while loader.check_node():
             node = loader.get_node()
