@@ -524,6 +524,17 @@ REGISTRY: dict[str, tuple[str, str]] = {
         registry(notifications={"endpoints": [{"name": "a", "url": "http://audit.example/events"}]}),
         registry(notifications={"endpoints": [{"name": "a", "url": "http://127.0.0.1:9000/events"}]}),
     ),
+    "REG009": (
+        registry(storage={"delete": {"enabled": True}}),
+        registry(
+            storage={"delete": {"enabled": True}},
+            auth={"htpasswd": None, "token": {"realm": "https://auth.example/token", "service": "r"}},
+        ),
+    ),
+    "REG010": (
+        registry(storage={"maintenance": {"readonly": {"enabled": True}}}),
+        registry(storage={"maintenance": {"readonly": {"enabled": False}}}),
+    ),
 }
 
 # File-metadata checks: (path, st_mode) failing and passing, judged by the real dangerous-files analyzer.

@@ -171,3 +171,37 @@ def _reg008(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
             yield Hit(
                 f"notification endpoint {url} is not HTTPS", ("notifications", "endpoints", index, "url")
             )
+
+
+@_reg_check(
+    "REG009",
+    "Deletion enabled without token authentication",
+    Severity.MEDIUM,
+    "With storage.delete enabled, htpasswd (or no) authentication lets every user who can log in delete "
+    "any manifest or blob: htpasswd has no per-repository or per-action rights.",
+    "Disable storage.delete, or use token authentication (e.g. `seawall registry auth-server`) and "
+    "grant delete only to the accounts that need it.",
+)
+def _reg009(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+    delete = get(obj.data, "storage", "delete", "enabled")
+    if delete is True and get(obj.data, "auth", "token") is None:
+        yield Hit("storage.delete.enabled is true without auth.token", ("storage", "delete", "enabled"))
+
+
+@_reg_check(
+    "REG010",
+    "Read-only maintenance mode left enabled",
+    Severity.LOW,
+    "storage.maintenance.readonly is meant for the duration of garbage collection; left on, every push "
+    "fails, and it is often switched on to run garbage collection and forgotten (or garbage collection "
+    "is run without it, which can delete blobs of pushes in progress).",
+    "Enable read-only mode only while `registry garbage-collect` runs, then disable it again.",
+)
+def _reg010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+    enabled = get(obj.data, "storage", "maintenance", "readonly", "enabled")
+    # A pull-through cache (proxy.remoteurl) never accepts pushes anyway: read-only is no misuse there.
+    if enabled is True and not get(obj.data, "proxy", "remoteurl"):
+        yield Hit(
+            "storage.maintenance.readonly.enabled is true: pushes are refused",
+            ("storage", "maintenance", "readonly", "enabled"),
+        )
