@@ -66,10 +66,13 @@ def auth_server_cmd(
 def hash_password_cmd(
     algorithm: Annotated[str, _opt("--algorithm", help="argon2 or bcrypt.")] = "argon2",
 ) -> None:
-    """Read a password from stdin and print its hash for the config's ``password_hash``."""
+    """Read a password (prompted on a terminal, else one line of stdin) and print its hash."""
     from seawall.registry.auth.passwords import HashCost, hash_password
 
-    password = sys.stdin.readline().rstrip("\r\n")
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise UsageError("no password on stdin")
     typer.echo(hash_password(password, HashCost(algorithm=algorithm)))
