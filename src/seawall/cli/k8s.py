@@ -247,3 +247,49 @@ def admission(
         server.serve_forever()
     finally:
         server.server_close()
+
+
+@k8s_app.command("node")
+def node(
+    root: Annotated[Path, _opt("--root", help="The node's root filesystem (/ on the node itself).")] = Path(
+        "/"
+    ),
+    config_dir: Annotated[
+        Path | None, _opt("--config-dir", help="A kube-bench cfg directory (the check definitions).")
+    ] = None,
+    benchmark: Annotated[
+        str,
+        _opt(
+            "--benchmark", help="cis-1.12, eks-1.7.0, gke-1.9.0, aks-1.8 ... (a directory of --config-dir)."
+        ),
+    ] = "cis-1.12",
+    targets: Annotated[
+        str, _opt("--targets", help="Comma-separated: master, etcd, node.")
+    ] = "master,etcd,node",
+    format: Annotated[str, _opt("--format", "-f", help="table or json.")] = "table",
+    output: Annotated[Path | None, _opt("--output", "-o", help="Write the report to this file.")] = None,
+    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when a control fails.")] = 0,
+) -> None:
+    """CIS Kubernetes node checks (control plane, etcd, worker) from kube-bench-style definitions."""
+    from seawall.k8s.node import TARGETS, render_table, run_benchmark
+
+    if config_dir is None:
+        raise UsageError(
+            "--config-dir is required: a kube-bench cfg directory (config.yaml and cis-1.12/ ...)"
+        )
+    chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
+    bad = [t for t in chosen if t not in (*TARGETS, "controlplane", "policies")]
+    if bad:
+        raise UsageError(f"unknown target {bad[0]!r}; choose from: {', '.join(TARGETS)}")
+    if format not in ("table", "json"):
+        raise UsageError("--format must be table or json")
+    if not root.is_dir():
+        raise UsageError(f"--root {root} is not a directory")
+    report = run_benchmark(config_dir, benchmark, root, chosen)
+    if format == "json":
+        data = orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
+    else:
+        data = render_table(report).encode()
+    _write(data, output)
+    if exit_code and any(c.status == "FAIL" for c in report.controls):
+        raise typer.Exit(exit_code)
