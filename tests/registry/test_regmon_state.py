@@ -207,3 +207,25 @@ def test_mutable_tags_and_anonymous_novelty(tmp_path: Path, sample: dict[str, An
         # latest moved without an alert; test moved with one; new anonymous addresses never alert.
         assert rules == (["Registry tag mutation"] if i == 3 else [])
     state.close()
+
+
+def test_notifications_over_tls(tmp_path: Path, sample: dict[str, Any]) -> None:
+    import ssl
+
+    from regservers import self_signed_cert
+
+    from seawall.errors import UsageError
+
+    cert, key = self_signed_cert(tmp_path / "tls")
+    state = MonitorState(tmp_path / "s.sqlite")
+    monitor = Monitor(Detectors(state, Thresholds(), hostname="h"), [Collect()])
+    server = NotificationServer(monitor, "127.0.0.1", 0, tls=(cert, key)).start()
+    try:
+        ctx = ssl.create_default_context(cafile=str(cert))
+        r = httpx.post(f"https://127.0.0.1:{server.port}/events", content=json.dumps(sample), verify=ctx)
+        assert r.status_code == 200 and monitor.received == 1
+    finally:
+        server.stop()
+        state.close()
+    with pytest.raises(UsageError, match="cannot load TLS certificate"):
+        NotificationServer(monitor, "127.0.0.1", 0, tls=(key, key))

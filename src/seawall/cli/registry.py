@@ -146,6 +146,8 @@ def monitor_cmd(
     state_dir: Annotated[
         Path | None, _opt("--state-dir", help="Baselines and results [CACHE_DIR/registry-monitor].")
     ] = None,
+    tls_cert: Annotated[Path | None, _opt("--tls-cert", help="Serve HTTPS with this certificate.")] = None,
+    tls_key: Annotated[Path | None, _opt("--tls-key", help="Its private key.")] = None,
     warmup_seconds: Annotated[
         float, _opt("--warmup-seconds", help="Learn-only period per account.")
     ] = 86400.0,
@@ -214,6 +216,8 @@ def monitor_cmd(
     severity = Severity.parse(fail_severity)
     if severity == Severity.UNKNOWN:
         raise UsageError(f"unknown severity {fail_severity!r}")
+    if bool(tls_cert) != bool(tls_key):
+        raise UsageError("--tls-cert and --tls-key go together")
     if scan_on_push and not registry:
         raise UsageError("--scan-on-push needs --registry HOST:PORT")
     state_root = state_dir or g.cache_dir / "registry-monitor"
@@ -266,11 +270,13 @@ def monitor_cmd(
         detectors.on_push = scanner_worker.submit
     host, port = split_listen(listen)
     try:
-        server = NotificationServer(monitor, host, port, notify_token).start()
+        tls = (tls_cert, tls_key) if tls_cert and tls_key else None
+        server = NotificationServer(monitor, host, port, notify_token, tls).start()
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen}: {exc}") from exc
     follower = AuditFollower(audit_log, monitor).start() if audit_log else None
-    typer.echo(f"seawall registry monitor on http://{host}:{server.port}/ (notifications)", err=True)
+    scheme = "https" if tls else "http"
+    typer.echo(f"seawall registry monitor on {scheme}://{host}:{server.port}/ (notifications)", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import http.server
 import logging
 import socket
+import ssl
 import threading
+from pathlib import Path
 from typing import Any
+
+from seawall.errors import UsageError
 
 log = logging.getLogger("seawall.registry")
 
@@ -64,3 +68,21 @@ class QuietHandler(http.server.BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+
+
+def enable_tls(server: BoundedServer, certificate: Path, key: Path | None) -> None:
+    """Serve HTTPS (TLS 1.2 or later); closes the server and raises UsageError when the files are bad."""
+    try:
+        if key is None:
+            raise UsageError("a TLS certificate needs its key")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            ctx.load_cert_chain(certificate, key)
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"cannot load TLS certificate {certificate}: {exc}") from exc
+    except UsageError:
+        server.server_close()
+        raise
+    # The handshake happens in the connection's thread (under its timeout), not in accept().
+    server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)

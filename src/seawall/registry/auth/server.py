@@ -7,7 +7,6 @@ import binascii
 import ipaddress
 import logging
 import math
-import ssl
 import threading
 import urllib.parse
 from typing import Any
@@ -16,7 +15,7 @@ import orjson
 
 from seawall.errors import UsageError
 from seawall.registry.auth.service import Credentials, Decision, TokenService, iso
-from seawall.registry.httpserver import BoundedServer, QuietHandler
+from seawall.registry.httpserver import BoundedServer, QuietHandler, enable_tls
 
 log = logging.getLogger("seawall.registry")
 
@@ -167,18 +166,7 @@ class AuthServer:
         cfg = service.config
         self.tls = cfg.tls_certificate is not None
         if cfg.tls_certificate is not None:
-            if cfg.tls_key is None:
-                raise UsageError("tls.certificate needs tls.key")
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-            try:
-                ctx.load_cert_chain(cfg.tls_certificate, cfg.tls_key)
-            except (OSError, ssl.SSLError) as exc:
-                raise UsageError(f"cannot load TLS certificate: {exc}") from exc
-            # The handshake happens in the connection's thread (under its timeout), not in accept().
-            self.httpd.socket = ctx.wrap_socket(
-                self.httpd.socket, server_side=True, do_handshake_on_connect=False
-            )
+            enable_tls(self.httpd, cfg.tls_certificate, cfg.tls_key)
         self._thread: threading.Thread | None = None
 
     @property

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from seawall.registry.httpserver import BoundedServer, QuietHandler
+from seawall.registry.httpserver import BoundedServer, QuietHandler, enable_tls
 from seawall.registry.monitor.detectors import Detectors
 from seawall.registry.monitor.events import Activity, from_audit_line, parse_envelope
 from seawall.runtime.alerts import Alert
@@ -161,11 +161,20 @@ class _Handler(QuietHandler):
 
 
 class NotificationServer:
-    """Receives the registry's notification envelopes on ``POST`` (any path)."""
+    """Receives the registry's notification envelopes on ``POST`` (any path); HTTPS with ``tls``."""
 
-    def __init__(self, monitor: Monitor, host: str, port: int, token: str = "") -> None:
+    def __init__(
+        self,
+        monitor: Monitor,
+        host: str,
+        port: int,
+        token: str = "",
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         handler = type("Handler", (_Handler,), {"monitor": monitor, "token": token})
         self.httpd = BoundedServer((host, port), handler)
+        if tls is not None:
+            enable_tls(self.httpd, *tls)
         self._thread: threading.Thread | None = None
 
     @property
