@@ -6,7 +6,7 @@ from pathlib import Path
 
 from seawall.host.cis import BY_ID, CONTROLS
 from seawall.host.mapping import host_mapping, mapping_markdown
-from seawall.misconfig.checks.host import HOST_CHECKS, registry_checks
+from seawall.misconfig.checks.host import host_checks, registry_checks
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cis-docker-mapping.md"
 
@@ -28,7 +28,7 @@ def test_catalogue_matches_the_corpus(shared_dir: Path) -> None:
 
 
 def test_every_host_check_maps_to_known_controls() -> None:
-    for hc in HOST_CHECKS.values():
+    for hc in host_checks().values():
         assert all(c in BY_ID for c in hc.controls), hc.meta.id
         assert hc.meta.title and hc.meta.description and hc.meta.remediation and hc.meta.references
         assert hc.meta.alias.startswith("SWL-HOST-")

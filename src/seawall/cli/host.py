@@ -69,7 +69,7 @@ def host(
         run_audit,
     )
     from seawall.host.snapshot import collect
-    from seawall.misconfig.checks.host import FAIL, HOST_CHECKS
+    from seawall.misconfig.checks.host import FAIL, host_checks
     from seawall.report import render
 
     if format not in FORMATS:
@@ -79,7 +79,7 @@ def host(
     if root is not None and not root.is_dir():
         raise UsageError(f"--root {root} is not a directory")
     skip = {s.strip().upper() for s in skip_checks.split(",") if s.strip()}
-    unknown = sorted(skip - set(HOST_CHECKS))
+    unknown = sorted(skip - set(host_checks()))
     if unknown:
         raise UsageError(f"unknown host check id {unknown[0]!r}")
     snap = collect(root or Path("/"), docker_host)

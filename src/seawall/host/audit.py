@@ -12,7 +12,6 @@ from seawall.host.versions import RuntimeVulns
 from seawall.misconfig.checks.host import (
     ERROR,
     FAIL,
-    HOST_CHECKS,
     MANUAL,
     NA,
     PASS,
@@ -21,6 +20,7 @@ from seawall.misconfig.checks.host import (
     HostCheck,
     Outcome,
     container_name,
+    host_checks,
 )
 from seawall.misconfig.model import DOCKER_CIS, CheckMeta, MisconfigFinding
 from seawall.report.document import JSONFinding, Report, Result
@@ -75,7 +75,7 @@ def run_audit(
 ) -> HostAudit:
     """Evaluate host checks once and container checks once per running container."""
     skipped = set(skip)
-    selected = [c for c in (checks or list(HOST_CHECKS.values())) if c.meta.id not in skipped]
+    selected = [c for c in (checks or list(host_checks().values())) if c.meta.id not in skipped]
     containers = snap.engine.containers if snap.engine is not None and not snap.engine.error else ()
     outcomes: list[CheckedOutcome] = []
     for check in selected:
