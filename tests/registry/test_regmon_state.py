@@ -229,3 +229,26 @@ def test_notifications_over_tls(tmp_path: Path, sample: dict[str, Any]) -> None:
         state.close()
     with pytest.raises(UsageError, match="cannot load TLS certificate"):
         NotificationServer(monitor, "127.0.0.1", 0, tls=(key, key))
+
+
+def test_off_hours_and_new_user_agent(tmp_path: Path) -> None:
+    from seawall.registry.monitor.events import Activity
+
+    state = MonitorState(tmp_path / "s.sqlite")
+    det = Detectors(state, Thresholds(warmup_seconds=2 * 86400, warmup_events=5), hostname="h")
+    day = 1_800_000_000.0 - (1_800_000_000.0 % 86400)
+
+    def act(t: float, ua: str = "containers/5.24") -> list[str]:
+        a = Activity(
+            time=t, account="dev", action="pull", address="10.1.1.1", user_agent=ua, repository="a/b"
+        )
+        return [x.rule for x in det.process(a)]
+
+    for d in range(3):  # a warm-up of office hours, 09:00-10:59 UTC, over three days
+        for minute in (0, 50, 70, 110):
+            assert act(day + d * 86400 + 9 * 3600 + minute * 60) == []
+    assert act(day + 4 * 86400 + 10 * 3600) == []
+    assert act(day + 4 * 86400 + 3 * 3600) == ["Registry activity outside usual hours"]
+    assert act(day + 4 * 86400 + 3 * 3600 + 60) == []  # learned: once per new hour
+    assert act(day + 4 * 86400 + 10 * 3600, ua="curl/8.0") == ["Registry new user agent for account"]
+    state.close()
