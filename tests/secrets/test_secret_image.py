@@ -102,3 +102,36 @@ def test_bad_secret_config_is_a_one_line_error(tmp_path):
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "invalid regular expression" in lines[0], proc.stderr
+
+
+def test_secrets_in_labels_and_history_are_found_and_masked(tmp_path):
+    token = "glpat-" + "Xc4Vb8Nm2Lk6Jh0Gf3Ds"
+    image = SyntheticImage(
+        [layer_tar(files({"etc/hostname": "x\n"}))],
+        created_by=[f"RUN docker login -u ci -p S3cr3t-Pw0rd-41 registry.example.org && echo {token}"],
+        config_extra={"config": {"Labels": {"ci.token": token, "team": "core"}}},
+    )
+    layout = write_oci_layout(tmp_path / "oci", image)
+    proc = run_seawall(tmp_path, "image", "--input", str(layout), "--scanners", "secret", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    found = {(r["Target"], s["RuleID"]) for r in report["Results"] for s in r.get("Secrets", [])}
+    assert ("image config: Labels", "gitlab-pat") in found
+    assert ("image config: History", "gitlab-pat") in found
+    assert ("image config: History", "private-registry-password") in found
+    config = report["Metadata"]["ImageConfig"]
+    assert token not in json.dumps(config) and "S3cr3t-Pw0rd-41" not in json.dumps(config)
+    assert config["config"]["Labels"]["team"] == "core"
+
+
+def test_rootfs_directory_is_scanned_for_secrets(tmp_path):
+    root = tmp_path / "root"
+    (root / "etc/app").mkdir(parents=True)
+    (root / "etc/app/settings.ini").write_text(f"[aws]\nkey = {AWS_KEY}\n")
+    (root / "usr/share/doc/app").mkdir(parents=True)
+    (root / "usr/share/doc/app/example.conf").write_text(f"key = {AWS_KEY}\n")
+    proc = run_seawall(tmp_path, "rootfs", str(root), "--scanners", "secret", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    targets = [r["Target"] for r in report["Results"] if r["Class"] == "secret"]
+    assert targets == ["etc/app/settings.ini"]
