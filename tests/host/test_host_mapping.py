@@ -43,3 +43,12 @@ def test_registry_view_of_host_checks() -> None:
     assert checks["HOST064"].applies_to == ("host-container",)
     assert [(m.framework, m.control) for m in checks["HOST064"].meta.compliance] == [("docker-cis", "5.5")]
     assert checks["HOST040"].applies_to == ("host",)
+
+
+def test_consistent_with_config_compliance() -> None:
+    """`seawall host --compliance docker-cis` uses the control ids and titles of `seawall config`'s spec."""
+    from seawall.misconfig.compliance_specs import SPECS
+    from seawall.misconfig.model import DOCKER_CIS
+
+    for cid, title in SPECS[DOCKER_CIS][1]:
+        assert BY_ID[cid].title == title, cid

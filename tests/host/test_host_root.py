@@ -251,3 +251,34 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown compliance" in capsys.readouterr().err
     assert main(["host", "--root", str(tmp_path), "--skip-checks", "HOST999"]) == 2
     assert "unknown host check id" in capsys.readouterr().err
+
+
+def test_hostile_host_files(hardened: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Deep nesting, wrong types, FIFOs, huge and binary files: per-control errors, no hang, no traceback."""
+    (hardened / "etc/docker/daemon.json").write_text("[" * 200_000 + "]" * 200_000)
+    conf = hardened / "etc/containers/containers.conf"
+    conf.unlink()
+    os.mkfifo(conf)  # opening a FIFO for reading would block forever
+    put(
+        hardened,
+        "/etc/containers/registries.conf",
+        'unqualified-search-registries = "docker.io"\nregistry = 5\n',
+    )
+    put(hardened, "/etc/containers/storage.conf", "\0\xff" * 10 + "[storage\n")
+    (hardened / "etc/audit/rules.d/big.rules").write_bytes(b"-w /x\n" * 1_000_000)  # over the 4 MiB cap
+    fifo_cmdline = hardened / "proc/4243/cmdline"
+    fifo_cmdline.parent.mkdir(parents=True)
+    os.mkfifo(fifo_cmdline)
+    doc = audit_json(capsys, hardened)
+    got = statuses(doc)
+    assert "nested too deeply" in result(doc, "2.2", "docker")["Message"]
+    assert result(doc, "2.14", "podman") == {
+        "Subject": "podman", "Status": ERROR, "Message": "/etc/containers/containers.conf: not a regular file",
+        "Evidence": "/usr/share/containers/containers.conf, /etc/containers/containers.conf"
+        if (hardened / "usr/share/containers/containers.conf").exists() else "/etc/containers/containers.conf",
+        "Check": "HOST033",
+    }  # fmt: skip
+    assert result(doc, "2.5", "podman")["Status"] == PASS  # a scalar `registry` is no insecure registry
+    assert got["2.6"] == ERROR and "not valid TOML" in result(doc, "2.6", "podman")["Message"]
+    assert got["1.1.3"] == PASS  # docker.rules still read; big.rules refused
+    assert got["3.6"] == PASS

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from seawall.host.fs import HostFS, HostReadError
+from seawall.host.fs import HostFS, HostReadError, read_bounded
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 CONTAINERS_CONF = (
@@ -192,11 +192,10 @@ def find_processes(fs: HostFS) -> tuple[tuple[Process, ...], str]:
         return (), f"/proc: {exc}"
     for entry in entries:
         try:
-            with open(proc / entry / "cmdline", "rb") as fh:
-                raw = fh.read(64 << 10)
+            raw = read_bounded(proc / entry / "cmdline", 64 << 10)
             uid = os.stat(proc / entry).st_uid
-        except OSError:
-            continue  # exited meanwhile, or hidden by hidepid
+        except (OSError, HostReadError):
+            continue  # exited meanwhile, hidden by hidepid, or not a file under --root
         argv = tuple(a.decode("utf-8", "replace") for a in raw.split(b"\0") if a)
         if argv and _interesting(argv):
             found.append(Process(int(entry), uid, argv))

@@ -104,11 +104,9 @@ class HostFS:
     def read_text(self, path: str, limit: int = MAX_READ) -> str | None:
         """The text of a host file; None when it does not exist; HostReadError when it cannot be read."""
         try:
-            local = self.resolve(path)
-            with open(local, "rb") as fh:
-                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                    raise HostReadError(f"{path}: not a regular file")
-                data = fh.read(limit + 1)
+            data = read_bounded(self.resolve(path), limit)
+        except HostReadError as exc:
+            raise HostReadError(f"{path}: {exc}") from None
         except FileNotFoundError:
             return None
         except NotADirectoryError:
@@ -129,6 +127,18 @@ class HostFS:
         found = glob.glob(glob.escape(str(local_dir)) + "/" + name)
         prefix = len(str(local_dir).rstrip("/")) + 1
         return sorted(f"{directory}/{p[prefix:]}" for p in found)
+
+
+def read_bounded(local: Path, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes of a regular file; a FIFO or device is refused without blocking on it."""
+    fd = os.open(local, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise HostReadError("not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 def unique(stats: list[FileStat]) -> list[FileStat]:

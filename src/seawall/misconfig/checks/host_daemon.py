@@ -224,14 +224,14 @@ def _podman_insecure(snap: HostSnapshot) -> Iterator[Outcome]:
         yield Outcome("2.5", ERROR, conf.error, conf.where, "podman")
         return
     bad = []
-    for entry in conf.data.get("registry") or ():
+    for entry in as_list(conf.data.get("registry")):
         if isinstance(entry, Mapping) and entry.get("insecure") is True:
             bad.append(
                 (str(entry.get("location") or entry.get("prefix") or "?"), str(entry.get("_file", "")))
             )
     legacy = conf.data.get("registries")
     if isinstance(legacy, Mapping) and isinstance(legacy.get("insecure"), Mapping):
-        bad += [(str(r), conf.where) for r in legacy["insecure"].get("registries") or ()]
+        bad += [(str(r), conf.where) for r in as_list(legacy["insecure"].get("registries"))]
     if bad:
         names = ", ".join(b[0] for b in bad)
         yield Outcome(
@@ -648,10 +648,10 @@ def _unqualified(snap: HostSnapshot) -> Iterator[Outcome]:
     if conf.error:
         yield Outcome("", ERROR, conf.error, conf.where, "podman")
         return
-    search = [str(r) for r in conf.data.get("unqualified-search-registries") or ()]
+    search = [str(r) for r in as_list(conf.data.get("unqualified-search-registries"))]
     legacy = conf.data.get("registries")
     if isinstance(legacy, Mapping) and isinstance(legacy.get("search"), Mapping):
-        search += [str(r) for r in legacy["search"].get("registries") or ()]
+        search += [str(r) for r in as_list(legacy["search"].get("registries"))]
     if len(search) > 1:
         yield Outcome(
             "",
@@ -677,3 +677,10 @@ host_check(
     '(or short-name-mode = "enforcing" with aliases).',
     references=("https://github.com/containers/image/blob/main/docs/containers-registries.conf.5.md",),
 )(_unqualified)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A TOML array as a list; a scalar of the wrong type is one entry, nothing is none."""
+    if isinstance(value, list):
+        return value
+    return [] if value is None or isinstance(value, Mapping) else [value]
