@@ -282,3 +282,31 @@ def test_hostile_host_files(hardened: Path, capsys: pytest.CaptureFixture[str]) 
     assert got["2.6"] == ERROR and "not valid TOML" in result(doc, "2.6", "podman")["Message"]
     assert got["1.1.3"] == PASS  # docker.rules still read; big.rules refused
     assert got["3.6"] == PASS
+
+
+def test_rootless_user_configuration(world_readable_root: Path) -> None:
+    """A live audit run by a (rootless Podman) user reads that user's containers configuration."""
+    home = world_readable_root / "home"
+    conf = home / ".config/containers"
+    conf.mkdir(parents=True)
+    (conf / "registries.conf").write_text('[[registry]]\nlocation = "10.0.0.5:5000"\ninsecure = true\n')
+    (conf / "containers.conf").write_text("[containers]\nno_new_privileges = true\n")
+    for d in (world_readable_root, home, home / ".config", conf):
+        d.chmod(0o755)
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "SEAWALL_CACHE_DIR": str(world_readable_root / "cache")}  # fmt: skip
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "seawall",
+         "host", "--docker-host", f"unix://{world_readable_root}/none.sock", "--skip-version-check",
+         "-f", "json", "--compliance", "docker-cis"],
+        capture_output=True, text=True, env=env, cwd=world_readable_root, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    insecure = result(doc, "2.5", "podman")
+    assert insecure["Status"] == FAIL and "10.0.0.5:5000" in insecure["Message"]
+    assert insecure["Evidence"] == f"{conf}/registries.conf"
+    nnp = result(doc, "2.14", "podman")
+    assert nnp["Status"] == PASS and nnp["Evidence"].endswith(
+        f"{conf}/containers.conf: [containers] no_new_privileges"
+    )

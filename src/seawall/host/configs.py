@@ -96,22 +96,30 @@ def _deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
             into[key] = value
 
 
-def read_containers_conf(fs: HostFS) -> Parsed:
-    """Podman's containers.conf: the vendor defaults, /etc, then containers.conf.d drop-ins."""
-    return read_toml(fs, [*CONTAINERS_CONF, *fs.glob(CONTAINERS_CONF_D)])
+def read_containers_conf(fs: HostFS, user_dir: str = "") -> Parsed:
+    """Podman's containers.conf: the vendor defaults, /etc, containers.conf.d drop-ins, then the
+    rootless user's ``~/.config/containers/containers.conf`` (``user_dir``) when given."""
+    user = [f"{user_dir}/containers.conf"] if user_dir else []
+    return read_toml(fs, [*CONTAINERS_CONF, *fs.glob(CONTAINERS_CONF_D), *user])
 
 
-def read_storage_conf(fs: HostFS) -> Parsed:
-    """containers-storage's storage.conf (/etc first, else the vendor copy)."""
-    return read_toml(fs, STORAGE_CONF, merge=False)
+def read_storage_conf(fs: HostFS, user_dir: str = "") -> Parsed:
+    """containers-storage's storage.conf: the rootless user's, else /etc's, else the vendor copy."""
+    user = (f"{user_dir}/storage.conf",) if user_dir else ()
+    return read_toml(fs, (*user, *STORAGE_CONF), merge=False)
 
 
-def read_registries_conf(fs: HostFS) -> Parsed:
-    """registries.conf plus its drop-ins; ``[[registry]]`` arrays are concatenated."""
+def read_registries_conf(fs: HostFS, user_dir: str = "") -> Parsed:
+    """registries.conf plus its drop-ins; ``[[registry]]`` arrays are concatenated. A rootless user's
+    ``~/.config/containers/registries.conf`` replaces the system files, as in containers/image."""
     registries: list[Any] = []
     merged: dict[str, Any] = {}
     used: list[str] = []
-    for path in [REGISTRIES_CONF, *fs.glob(REGISTRIES_CONF_D)]:
+    user = f"{user_dir}/registries.conf" if user_dir else ""
+    paths = [REGISTRIES_CONF, *fs.glob(REGISTRIES_CONF_D)]
+    if user and fs.exists(user):
+        paths = [user, *fs.glob(f"{user_dir}/registries.conf.d/*.conf")]
+    for path in paths:
         one = read_toml(fs, [path])
         if one.error:
             return Parsed((*used, path), merged, one.error)

@@ -7,6 +7,7 @@ Collection happens once, here; the checks only read the snapshot (file ownership
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,13 +154,18 @@ def collect(root: Path | str = "/", docker_host: str = "", query_api: bool | Non
     dockerd = next((p for p in processes if p.argv[0].endswith("dockerd")), None)
     config_file = configs.flag_values(dockerd.argv, "--config-file") if dockerd else []
     mounts, mounts_source = configs.read_mounts(fs)
+    # A rootless Podman user's own configuration (live audits run as that user).
+    user_dir = ""
+    if fs.live and os.geteuid() != 0:
+        config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        user_dir = os.path.join(config_home, "containers")
     return HostSnapshot(
         fs=fs,
         engines=frozenset(engines),
         daemon_json=configs.read_daemon_json(fs, config_file[0] if config_file else configs.DAEMON_JSON),
-        containers_conf=configs.read_containers_conf(fs),
-        storage_conf=configs.read_storage_conf(fs),
-        registries_conf=configs.read_registries_conf(fs),
+        containers_conf=configs.read_containers_conf(fs, user_dir),
+        storage_conf=configs.read_storage_conf(fs, user_dir),
+        registries_conf=configs.read_registries_conf(fs, user_dir),
         audit=configs.read_audit_rules(fs),
         processes=processes,
         mounts=mounts,
