@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from seawall.analyze.pipeline import AnalysisOptions
 from seawall.analyze.streams import Limits
 from seawall.errors import UsageError
 from seawall.report import FORMATS, render
 from seawall.report.document import Report
 from seawall.settings import env_var
+
+if TYPE_CHECKING:
+    from seawall.analyze.pipeline import AnalysisOptions
 
 KNOWN_SCANNERS = ("vuln", "misconfig", "secret", "malware", "license")
 
@@ -72,6 +74,7 @@ def analysis_options(
     max_entries: int,
 ) -> AnalysisOptions:
     """Build AnalysisOptions from the common flags."""
+    from seawall.analyze.pipeline import AnalysisOptions
     from seawall.log import progress_enabled
 
     for name, value in (

@@ -11,15 +11,17 @@ import copy
 import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from seawall.analyze.pipeline import AnalysisOptions
 from seawall.errors import UsageError
 from seawall.model import ContentFinding, Inventory, LayerRef, LocatedFinding, Severity
 from seawall.report.document import Report, Result
 from seawall.settings import env_var
+
+if TYPE_CHECKING:
+    from seawall.analyze.pipeline import AnalysisOptions
 
 
 def _opt(*names: str, help: str, **kw: Any) -> Any:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seawall.analyze.pipeline import AnalysisOptions, scan_directory, scan_image
-from seawall.artifact.options import SourceOptions
-from seawall.artifact.target import open_image, parse_target
 from seawall.cli import contentscan as cs
 from seawall.cli import vulnopts as vo
 from seawall.cli.common import (
@@ -29,9 +26,9 @@ from seawall.cli.common import (
     parse_scanners,
     write_report,
 )
-from seawall.cli.scanrun import ScanRequest, run_scanners
-from seawall.model import Inventory
-from seawall.report.document import report_from_inventory
+
+if TYPE_CHECKING:
+    from seawall.model import Inventory
 
 
 def register(app: typer.Typer) -> None:
@@ -92,6 +89,10 @@ def image(
     malware_hashes: cs.MalwareHashesOpt = None,
 ) -> None:
     """Scan a container image: OS and language packages (SBOM), and findings of the chosen scanners."""
+    from seawall.analyze.pipeline import scan_directory, scan_image
+    from seawall.artifact.options import SourceOptions
+    from seawall.artifact.target import open_image, parse_target
+
     g = ctx.obj
     spec = parse_target(target, input)
     options = analysis_options(
@@ -146,6 +147,8 @@ def rootfs(
     malware_hashes: cs.MalwareHashesOpt = None,
 ) -> None:
     """Scan an unpacked root filesystem (a mounted image, a VM disk, a chroot)."""
+    from seawall.analyze.pipeline import scan_directory
+
     g = ctx.obj
     options = analysis_options(
         g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
@@ -183,6 +186,8 @@ def fs(
     malware_hashes: cs.MalwareHashesOpt = None,
 ) -> None:
     """Scan a project directory: lockfiles and installed packages (node_modules, virtualenvs, vendor)."""
+    from seawall.analyze.pipeline import scan_directory
+
     g = ctx.obj
     options = analysis_options(
         g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
@@ -234,6 +239,9 @@ def _finish(
     list_all_pkgs: bool,
     exit_code: int,
 ) -> None:
+    from seawall.cli.scanrun import ScanRequest, run_scanners
+    from seawall.report.document import report_from_inventory
+
     report = report_from_inventory(inventory)
     if fmt in SBOM_FORMATS and not _given(ctx, "scanners"):
         scanners = ()  # as Trivy: an SBOM format means inventory only, unless scanners are asked for
@@ -244,4 +252,4 @@ def _finish(
         raise typer.Exit(exit_code)
 
 
-__all__ = ["AnalysisOptions", "register"]
+__all__ = ["register"]

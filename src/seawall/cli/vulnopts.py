@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from seawall.errors import UsageError
 from seawall.model import Severity
-from seawall.scan.findings import STATUSES
-from seawall.scan.policy import VulnOptions, parse_severities
 from seawall.settings import env_var
-from seawall.vulndb.ensure import DBSettings
+
+if TYPE_CHECKING:  # the scanner's modules load only when a scan runs, to keep start-up fast
+    from seawall.scan.policy import VulnOptions
+    from seawall.vulndb.ensure import DBSettings
 
 
 def _opt(*names: str, help: str, **kw: Any) -> Any:
@@ -67,11 +68,16 @@ def db_settings(
     max_age: float = 24.0,
 ) -> DBSettings:
     """Where the database lives and whether a scan may update it."""
+    from seawall.vulndb.ensure import DBSettings
+
     return DBSettings(db_dir or cache_dir / "db", skip_update, offline, max_age)
 
 
 def vuln_options(params: Mapping[str, Any]) -> VulnOptions:
     """Turn a command's parsed vulnerability flags (by parameter name) into VulnOptions."""
+    from seawall.scan.findings import STATUSES
+    from seawall.scan.policy import VulnOptions, parse_severities
+
     priority = str(params.get("detection_priority") or "precise")
     if priority not in ("precise", "comprehensive"):
         raise UsageError(f"--detection-priority must be precise or comprehensive, not {priority!r}")
