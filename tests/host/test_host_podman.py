@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "artifact"))
 
-from remote_fixtures import PodmanService, podman_service_fixture  # noqa: F401
+from remote_fixtures import PodmanService
 
 from seawall.cli.main import main
 from seawall.host.audit import HostAudit, compliance_json, run_audit

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "vuln"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hostfs import hardened_host, put
-from remote_fixtures import PodmanService, podman_service_fixture  # noqa: F401
+from remote_fixtures import PodmanService
 from vulnref import build_corpus_db
 
 from realimages import TEST_CACHE, locked
