@@ -18,9 +18,11 @@ import io
 import json
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
+if TYPE_CHECKING:
+    from elftools.elf.elffile import ELFFile
+
 
 MAGIC = b"\xff Go buildinf:"
 HEADER_SIZE = 32
@@ -102,7 +104,7 @@ def read_build_info(data: bytes) -> BuildInfo | None:
         elf = open_elf(data)
         segments = _load_segments(elf)
         region = _data_region(elf, segments, len(data))
-    except ELF_ERRORS as exc:
+    except elf_errors() as exc:
         raise BuildInfoError(f"malformed ELF headers: {exc}") from exc
     if region is None:
         return None
@@ -129,9 +131,15 @@ def read_build_info(data: bytes) -> BuildInfo | None:
     return _build_info(_text(version), _strip_sentinels(modinfo))
 
 
-# pyelftools reports malformed headers through these (OverflowError: seeks to absurd offsets).
+def elf_errors() -> tuple[type[BaseException], ...]:
+    """What pyelftools raises on malformed headers (imported on first use: pyelftools is slow to load)."""
+    from elftools.common.exceptions import ELFError
+
+    return (ELFError, *ELF_ERRORS)
+
+
+# pyelftools reports malformed headers through these and ELFError (OverflowError: seeks to absurd offsets).
 ELF_ERRORS = (
-    ELFError,
     struct.error,
     ValueError,
     KeyError,
@@ -148,6 +156,8 @@ MAX_SECTIONS = 2048
 
 def open_elf(data: bytes) -> ELFFile:
     """Open an in-memory ELF file, refusing implausible header counts before anything iterates them."""
+    from elftools.elf.elffile import ELFFile
+
     elf = ELFFile(io.BytesIO(data))
     if elf["e_phnum"] > MAX_SEGMENTS or elf["e_shnum"] > MAX_SECTIONS:
         raise ValueError(f"{elf['e_phnum']} program headers, {elf['e_shnum']} sections: implausible")

@@ -9,8 +9,6 @@ import zipfile
 from email.parser import HeaderParser
 from typing import Any, ClassVar
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from seawall.analyze.analyzers.langcommon import (
     LOCKFILE_MAX,
     BadInput,
@@ -385,6 +383,8 @@ class PdmLockAnalyzer(LangAnalyzer):
 def _requirement_name(spec: Any) -> str:
     if not isinstance(spec, str):
         return ""
+    from packaging.requirements import InvalidRequirement, Requirement  # slow to import: only when needed
+
     try:
         return Requirement(spec).name
     except InvalidRequirement:

@@ -15,7 +15,7 @@ import orjson
 from packageurl import PackageURL
 
 from seawall.analyze.analyzer import Analyzer, is_executable
-from seawall.analyze.analyzers.gobuildinfo import ELF_ERRORS, open_elf
+from seawall.analyze.analyzers.gobuildinfo import elf_errors, open_elf
 from seawall.model import Application, FileFacts, Package
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def read_dep_section(data: bytes) -> bytes | None:
         if section is None:
             return None
         offset, size = section["sh_offset"], section["sh_size"]
-    except ELF_ERRORS as exc:
+    except elf_errors() as exc:
         raise RustAuditError(f"malformed ELF headers: {exc}") from exc
     if size > MAX_COMPRESSED:
         raise RustAuditError(f".dep-v0 section of {size} bytes is over the {MAX_COMPRESSED}-byte limit")
