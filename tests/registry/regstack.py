@@ -42,6 +42,7 @@ PASSWORDS = {
     "scraper": "scraper-pass-1",
     "mutator": "mutator-pass-1",
     "victim": "victim-pass-1",
+    "prober": "prober-pass-1",
 }
 ROBOT_TOKEN = "swr_test-robot-token-0123456789abcdefghijklmnop"
 
@@ -102,7 +103,13 @@ def write_auth_config(workdir: Path, key_kind: str = "rsa", **overrides: Any) ->
         },
         *(
             {"name": n, "password_hash": hash_password(PASSWORDS[n], TEST_COST), "groups": [g]}
-            for n, g in (("builder", "ci"), ("scraper", "readers"), ("mutator", "ci"), ("victim", "readers"))
+            for n, g in (
+                ("builder", "ci"),
+                ("scraper", "readers"),
+                ("mutator", "ci"),
+                ("victim", "readers"),
+                ("prober", "readers"),
+            )
         ),
         {"name": "scanner", "robot": True, "token_hash": hash_token(ROBOT_TOKEN)},
     ]

@@ -186,3 +186,16 @@ def test_push_by_account_that_never_pushed(stack: Stack, tmp_path: Path) -> None
     )
     found = mon.wait_for(about("ops", "Registry push by account that does not push"))
     assert len(found) == 1 and found[0]["output_fields"]["registry.tag"] == "2"
+
+
+def test_repeated_requests_beyond_rights(stack: Stack) -> None:
+    mon = stack.monitor
+    for i in range(9):
+        r = stack.token("prober", PASSWORDS["prober"], f"repository:probe/r{i}:pull,push")
+        assert r.status_code == 200  # a token, with pull only
+    mon.settle(stack)
+    assert not mon.alerts(about("prober", "Registry repeated requests beyond granted rights"))
+    stack.token("prober", PASSWORDS["prober"], "repository:probe/r9:pull,push,delete")
+    found = mon.wait_for(about("prober", "Registry repeated requests beyond granted rights"))
+    assert len(found) == 1
+    assert found[0]["output_fields"]["registry.refused"] == "not granted: repository:probe/r9:push,delete"

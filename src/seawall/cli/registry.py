@@ -166,6 +166,10 @@ def monitor_cmd(
     auth_fail_burst: Annotated[
         int, _opt("--auth-fail-burst", help="Failures in the window that alert.")
     ] = 10,
+    beyond_rights_burst: Annotated[
+        int,
+        _opt("--beyond-rights-burst", help="Token requests for ungranted access in the window that alert."),
+    ] = 10,
     protected: Annotated[
         list[str] | None, _opt("--protected", help="Repository glob whose pushes alert; repeatable.")
     ] = None,
@@ -210,7 +214,7 @@ def monitor_cmd(
     g = ctx.obj
     if (
         min(pull_window, auth_fail_window, pull_factor) <= 0
-        or min(pull_min, pull_volume_min, auth_fail_burst) < 1
+        or min(pull_min, pull_volume_min, auth_fail_burst, beyond_rights_burst) < 1
     ):
         raise UsageError("windows, factors and counts must be positive")
     severity = Severity.parse(fail_severity)
@@ -230,6 +234,7 @@ def monitor_cmd(
         pull_volume_min=pull_volume_min,
         auth_fail_window=auth_fail_window,
         auth_fail_burst=auth_fail_burst,
+        beyond_rights_burst=beyond_rights_burst,
         protected=tuple(protected or ()),
         mutable_tags=tuple(mutable_tag or ()),
         alert_new_address=not no_novelty,

@@ -33,6 +33,7 @@ class Thresholds:
     pull_volume_min: int = 500
     auth_fail_window: float = 60.0
     auth_fail_burst: int = 10
+    beyond_rights_burst: int = 10  # token requests asking for more than granted, per account and window
     protected: tuple[str, ...] = ()
     mutable_tags: tuple[str, ...] = ()  # tag globs expected to move (latest, nightly-*): no mutation alert
     alert_new_address: bool = True
@@ -90,6 +91,8 @@ class Detectors:
         if act.action == "auth_fail":
             self._auth_burst(act, alerts)
             return alerts
+        if act.refused:
+            self._beyond_rights(act, alerts)
         warm = acct.events < self.th.warmup_events or act.time - acct.first_seen < self.th.warmup_seconds
         if act.action == "push":
             self._push(act, acct, warm, alerts)
@@ -212,6 +215,24 @@ class Detectors:
                     )
                 )
 
+    def _beyond_rights(self, act: Activity, alerts: list[Alert]) -> None:
+        key = "scope:" + act.account
+        n = self._count(key, act.time)
+        if n >= self.th.beyond_rights_burst and self._quiet_until.get(key, 0) <= act.time:
+            self._quiet_until[key] = act.time + self.th.auth_fail_window
+            alerts.append(
+                self._alert(
+                    "Registry repeated requests beyond granted rights",
+                    Priority.WARNING,
+                    act,
+                    f"{act.account} asked {n} times in {self.th.auth_fail_window:g}s for access it does not "
+                    f"have (last: {act.refused})",
+                    ("privilege_probe", "mitre_discovery"),
+                    requests=n,
+                    refused=act.refused,
+                )
+            )
+
     def _novelty(self, act: Activity, alerts: list[Alert]) -> None:
         checks = []
         if self.th.alert_new_address and act.address:
@@ -249,7 +270,7 @@ class Detectors:
     # -- helpers ---------------------------------------------------------------------------------
 
     def _count(self, key: str, now: float) -> int:
-        """Failures for ``key`` in the last ``auth_fail_window`` seconds, counting this one."""
+        """Events for ``key`` (failures, refused scopes) within ``auth_fail_window``, this one included."""
         times = self._failures.get(key)
         if times is None:
             if len(self._failures) >= MAX_WINDOW_KEYS:

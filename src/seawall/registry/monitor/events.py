@@ -39,6 +39,7 @@ class Activity:
     digest: str = ""
     media_type: str = ""
     source: str = "registry"
+    refused: str = ""  # auth_ok only: the asked scopes that were not granted
 
 
 def _host(addr: str) -> str:
@@ -136,4 +137,5 @@ def from_audit_line(line: bytes) -> Activity | None:
         address=_str(rec, "address"),
         user_agent=_str(rec, "user_agent"),
         source="auth",
+        refused=_str(rec, "reason") if action == "auth_ok" and rec.get("decision") != "grant" else "",
     )
