@@ -148,6 +148,7 @@ def bad_host(root: Path) -> Path:
     put(root, "/lib/systemd/system/docker.socket", "[Socket]\n", 0o644, (1000, 0))
     put(root, "/etc/group", "root:x:0:\ndocker:x:999:alice,bob\n")
     unix_socket(root, "/run/docker.sock", 0o666, (0, 999))
+    unix_socket(root, "/run/podman/podman.sock", 0o660, (0, 999))  # group-writable by docker: not root:root
     put(root, "/etc/fstab", "/dev/vda1 / ext4 defaults 0 1\n")
     put(root, "/proc/4242/cmdline", "/usr/bin/dockerd\0-H\0tcp://0.0.0.0:2375\0")
     directory(root, "/etc/containers", 0o755)

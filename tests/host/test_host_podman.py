@@ -72,8 +72,10 @@ def containers(
             "--security-opt", "seccomp=unconfined", "-v", "/:/host", "-v", f"{fake_sock}:/var/run/docker.sock",
             image, "sleep", "600",
         )  # fmt: skip
+        # A process named sshd (a copy of sleep) stands in for an SSH daemon.
+        sshd = "cp /bin/sleep /tmp/sshd && exec /tmp/sshd 600"
         _podman(
-            podman_service, "run", "-d", "--name", ports, *ULIMITS, "-p", "80:8080", image, "sleep", "600"
+            podman_service, "run", "-d", "--name", ports, *ULIMITS, "-p", "80:8080", image, "sh", "-c", sshd
         )
         _podman(podman_service, "exec", "-d", "--privileged", "-u", "root", bad, "sleep", "600")
         snap = collect("/", f"unix://{podman_service.socket}")
@@ -181,6 +183,7 @@ def test_published_privileged_port(containers: Containers) -> None:
     assert res["5.14"][0] == FAIL and "bound to all interfaces" in res["5.14"][1]
     assert res["5.9"][0] == MANUAL and "0.0.0.0:80->8080/tcp" in res["5.9"][1]
     assert res["5.30"][0] == WARN and "podman" in res["5.30"][1]
+    assert res["5.7"][0] == FAIL and res["5.7"][1] == "processes: sshd"
 
 
 def test_engine_level_controls(containers: Containers) -> None:

@@ -80,7 +80,7 @@ BAD = {
     "2.9": FAIL, "2.10": WARN, "2.11": WARN, "2.12": FAIL, "2.13": FAIL, "2.14": FAIL, "2.15": FAIL,
     "2.16": FAIL, "2.17": FAIL, "2.18": FAIL,
     "3.1": PASS, "3.2": FAIL, "3.3": FAIL, "3.4": PASS, "3.5": PASS, "3.6": FAIL, "3.9": PASS, "3.10": FAIL,
-    "3.11": NA, "3.12": NA, "3.13": PASS, "3.14": FAIL, "3.15": PASS, "3.16": FAIL, "3.17": FAIL, "3.18": FAIL,
+    "3.11": NA, "3.12": NA, "3.13": PASS, "3.14": FAIL, "3.15": FAIL, "3.16": FAIL, "3.17": FAIL, "3.18": FAIL,
 }  # fmt: skip
 
 
@@ -123,6 +123,10 @@ def test_evidence_for_daemon_settings(bad: Path, hardened: Path, capsys: pytest.
     )
     assert result(doc, "1.1.2", "docker")["Message"] == "docker group members: alice, bob"
     assert "/etc/docker mode 0777" in result(doc, "3.6", "/etc/docker")["Evidence"]
+    podman_sock = result(doc, "3.15", "/run/podman/podman.sock")
+    assert podman_sock["Status"] == FAIL and podman_sock["Message"].endswith("owned by 0:999, not root:root")
+    assert result(doc, "3.16", "/run/podman/podman.sock")["Status"] == PASS
+    assert result(doc, "3.15", "/run/docker.sock")["Status"] == PASS  # root:docker is right for docker.sock
     assert result(doc, "3.17", "/etc/docker/daemon.json")["Message"].endswith(
         "owned by 1000:1000, not root:root"
     )
