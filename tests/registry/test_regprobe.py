@@ -12,6 +12,7 @@ from regservers import Registry, push, self_signed_cert, start_registry, stop
 from regstack import Stack, image_layout
 
 from seawall.cli.main import main
+from seawall.errors import UsageError
 from seawall.registry.probe import probe
 
 ANONYMOUS_IDS = {"REGP-002", "REGP-003", "REGP-004", "REGP-005", "REGP-007"}
@@ -70,6 +71,8 @@ def test_htpasswd_over_http_and_tls(tmp_path: Path) -> None:
         assert report.facts["tls_version"] in ("TLSv1.2", "TLSv1.3")
         assert "REGP-012" in report.ids()  # self-signed
         assert not report.ids() & (ANONYMOUS_IDS | {"REGP-001", "REGP-008", "REGP-010"})
+        with pytest.raises(UsageError, match=r"not trusted.*--insecure"):
+            probe(f"https://{tls.host}")
     finally:
         stop(plain.proc)
         stop(tls.proc)

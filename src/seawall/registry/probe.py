@@ -79,9 +79,15 @@ def _loopback(host: str) -> bool:
 
 class _Prober:
     def __init__(
-        self, url: str, client: httpx.Client, repository: str, creds: tuple[str, str] | None
+        self,
+        url: str,
+        client: httpx.Client,
+        repository: str,
+        creds: tuple[str, str] | None,
+        insecure: bool = False,
     ) -> None:
         self.base = url.rstrip("/")
+        self.insecure = insecure
         self.client = client
         self.repository = repository
         self.creds = creds
@@ -120,6 +126,12 @@ class _Prober:
         host = parsed.hostname or ""
         if parsed.scheme == "https":
             self.tls(host, parsed.port or 443)
+            untrusted = [f for f in self.report.findings if f.id == "REGP-012"]
+            if untrusted and not self.insecure:
+                raise UsageError(
+                    f"{host}: TLS certificate not trusted ({untrusted[0].detail}); "
+                    "use --insecure to probe it anyway"
+                )
         else:
             self.report.add(
                 "REGP-001",
@@ -322,6 +334,6 @@ def probe(
     creds = (username, password) if username else None
     with make_client(timeout=timeout, verify=not insecure, follow_redirects=False) as client:
         try:
-            return _Prober(url, client, repository, creds).run()
+            return _Prober(url, client, repository, creds, insecure).run()
         except httpx.HTTPError as exc:
             raise UsageError(f"probe of {url} failed: {exc}") from exc
