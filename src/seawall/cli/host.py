@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from seawall.errors import UsageError
 from seawall.settings import env_var
+
+if TYPE_CHECKING:  # the audit modules are imported when the command runs, to keep start-up fast
+    from seawall.host.snapshot import HostSnapshot
+    from seawall.host.versions import RuntimeVulns
 
 log = logging.getLogger("seawall.host")
 
@@ -112,7 +116,10 @@ def host(
         raise typer.Exit(exit_code)
 
 
-def _runtime(snap: Any, ctx: typer.Context, db_dir: Path | None, skip_update: bool, offline: bool) -> Any:
+def _runtime(
+    snap: HostSnapshot, ctx: typer.Context, db_dir: Path | None, skip_update: bool, offline: bool
+) -> RuntimeVulns:
+    """The runtime components matched against the vulnerability database (updated as for image scans)."""
     from seawall.cli.vulnopts import db_settings
     from seawall.host.versions import components, match_runtime, os_release
     from seawall.vulndb.ensure import ensure_database
