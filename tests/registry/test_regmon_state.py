@@ -252,3 +252,20 @@ def test_off_hours_and_new_user_agent(tmp_path: Path) -> None:
     assert act(day + 4 * 86400 + 3 * 3600 + 60) == []  # learned: once per new hour
     assert act(day + 4 * 86400 + 10 * 3600, ua="curl/8.0") == ["Registry new user agent for account"]
     state.close()
+
+
+def test_failed_names_get_no_baseline(tmp_path: Path) -> None:
+    from seawall.registry.monitor.events import Activity
+
+    state = MonitorState(tmp_path / "s.sqlite")
+    det = Detectors(state, Thresholds(auth_fail_burst=1000), hostname="h")
+    for i in range(2000):
+        det.process(
+            Activity(
+                time=1000.0 + i, account=f"guess{i}", action="auth_fail", address=f"10.0.{i // 250}.{i % 250}"
+            )
+        )
+    state.commit()
+    assert state.db.execute("SELECT count(*) FROM account").fetchone()[0] == 0
+    assert state.account("guess5", 0).events == 0
+    state.close()

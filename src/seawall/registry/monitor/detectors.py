@@ -86,11 +86,12 @@ class Detectors:
     def process(self, act: Activity) -> list[Alert]:
         """Alerts for one activity, then learn from it."""
         self.processed += 1
-        acct = self.state.account(act.account, act.time)
         alerts: list[Alert] = []
         if act.action == "auth_fail":
+            # Failed names are attacker-chosen: they get no baseline (and no memory) of their own.
             self._auth_burst(act, alerts)
             return alerts
+        acct = self.state.account(act.account, act.time)
         if act.refused:
             self._beyond_rights(act, alerts)
         warm = acct.events < self.th.warmup_events or act.time - acct.first_seen < self.th.warmup_seconds
@@ -180,7 +181,7 @@ class Detectors:
             what = f"{total} manifests (baseline peak {acct.pull_total_peak}, threshold {by_total:g})"
         else:
             return
-        self._quiet_until[key] = act.time + self.th.pull_window
+        self._quiet(act.time, key, act.time + self.th.pull_window)
         cur.alerted = True
         alerts.append(
             self._alert(
@@ -202,7 +203,7 @@ class Detectors:
                 continue
             n = self._count(key, act.time)
             if n >= self.th.auth_fail_burst and self._quiet_until.get("auth:" + key, 0) <= act.time:
-                self._quiet_until["auth:" + key] = act.time + self.th.auth_fail_window
+                self._quiet(act.time, "auth:" + key, act.time + self.th.auth_fail_window)
                 alerts.append(
                     self._alert(
                         "Registry authentication failure burst",
@@ -219,7 +220,7 @@ class Detectors:
         key = "scope:" + act.account
         n = self._count(key, act.time)
         if n >= self.th.beyond_rights_burst and self._quiet_until.get(key, 0) <= act.time:
-            self._quiet_until[key] = act.time + self.th.auth_fail_window
+            self._quiet(act.time, key, act.time + self.th.auth_fail_window)
             alerts.append(
                 self._alert(
                     "Registry repeated requests beyond granted rights",
@@ -268,6 +269,12 @@ class Detectors:
         self.state.save_account(acct)
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _quiet(self, now: float, key: str, until: float) -> None:
+        """No further alert for ``key`` before ``until``; expired entries go when the table is full."""
+        if len(self._quiet_until) >= MAX_WINDOW_KEYS:
+            self._quiet_until = {k: t for k, t in self._quiet_until.items() if t > now}
+        self._quiet_until[key] = until
 
     def _count(self, key: str, now: float) -> int:
         """Events for ``key`` (failures, refused scopes) within ``auth_fail_window``, this one included."""
