@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,20 +74,47 @@ def main_callback(
     ctx.obj = GlobalOptions(cache_dir=cache_dir or default_cache_dir(), quiet=quiet, debug=debug)
 
 
-def _register() -> None:
-    from seawall.cli import config, db, host, image, k8s, registry, runtime, sbom
+# Command name -> the module under seawall.cli that registers it. Only the module of the command being
+# run is imported (building every group's options costs a quarter second); --help loads them all.
+COMMAND_MODULES = {
+    "image": "image",
+    "rootfs": "image",
+    "fs": "image",
+    "sbom": "sbom",
+    "db": "db",
+    "config": "config",
+    "runtime": "runtime",
+    "registry": "registry",
+    "host": "host",
+    "k8s": "k8s",
+}
+_registered: set[str] = set()
 
-    image.register(app)
-    db.register(app)
-    sbom.register(app)
-    runtime.register(app)
-    config.register(app)
-    registry.register(app)
-    host.register(app)
-    k8s.register(app)
+
+def register_commands(names: Iterable[str] = ()) -> None:
+    """Register the modules of the named commands (all of them when none is named or one is unknown)."""
+    wanted = [COMMAND_MODULES.get(n) for n in names]
+    modules = (
+        [m for m in wanted if m] if wanted and all(wanted) else list(dict.fromkeys(COMMAND_MODULES.values()))
+    )
+    for module in modules:
+        if module not in _registered:
+            importlib.import_module(f"seawall.cli.{module}").register(app)
+            _registered.add(module)
 
 
-_register()
+def _command_name(args: list[str]) -> str:
+    """The first word on the command line that is not a global option or its value."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in GLOBAL_VALUE_FLAGS:
+            i += 2
+            continue
+        if not arg.startswith("-"):
+            return arg
+        i += 1
+    return ""
 
 
 def _cascade(command: Any, flat: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +172,8 @@ def hoist_global_options(args: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    name = _command_name(args)
+    register_commands([name] if name else [])
     command = typer.main.get_command(app)
     debug = "--debug" in args or "-d" in args
     try:
