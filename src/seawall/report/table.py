@@ -48,13 +48,13 @@ def render(report: Report, list_all_pkgs: bool = False, width: int = 160, color:
     console.print(Text(header, style="bold"))
     if report.image is not None:
         img = report.image
-        console.print(f"Image ID: {img.image_id}  Layers: {len(img.diff_ids)}  Size: {_size(img.size)}")
+        console.print(Text(f"Image ID: {img.image_id}  Layers: {len(img.diff_ids)}  Size: {_size(img.size)}"))
     summary = Table(title="Summary", title_justify="left", show_lines=False)
     for col in ("Target", "Type", "Packages", "Vulnerabilities", "Misconfigurations", "Secrets", "Malware"):
         summary.add_column(col, justify="right" if col not in ("Target", "Type") else "left")
     for r in report.results:
         summary.add_row(
-            r.target,
+            Text(r.target),
             r.type or r.result_class,
             str(len(r.packages)) if r.packages else "-",
             *(str(len(f)) if f else "-" for _, f in _findings(r)),
@@ -89,7 +89,10 @@ def _finding_table(findings: list[object]) -> Table:
     for s in rows:
         where = s.package or (f"{s.path}:{s.start_line}" if s.start_line else s.path)
         table.add_row(
-            Text(s.severity.name, style=SEVERITY_STYLE[s.severity]), s.rule_id, where, s.message or s.title
+            Text(s.severity.name, style=SEVERITY_STYLE[s.severity]),
+            Text(s.rule_id),
+            Text(where),
+            Text(s.message or s.title),
         )
     return table
 
@@ -100,7 +103,7 @@ def _package_table(r: Result) -> Table:
         table.add_column(col, overflow="fold")
     for p in r.packages:
         src = f"{p.src_name} {p.src_full_version}" if p.src_name and p.src_name != p.name else ""
-        table.add_row(p.name, p.full_version, src, p.layer.diff_id[7:19], p.file_path)
+        table.add_row(Text(p.name), Text(p.full_version), Text(src), p.layer.diff_id[7:19], Text(p.file_path))
     return table
 
 
