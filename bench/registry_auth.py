@@ -4,7 +4,8 @@ Token server: ``seawall registry auth-server`` as its own process on loopback, w
 the default cost (argon2id t=2 m=19 MiB, bcrypt cost 10), RFC 9106's argon2id t=3 m=64 MiB, and a robot token; 8 client threads with
 keep-alive connections ask for ``repository:bench/app:pull,push`` tokens for --seconds each.
 Monitor: the detectors on a synthetic stream (500 accounts, pulls/pushes/auth events, SQLite state
-committed every 100 events), and the HTTP receiver fed one event per envelope as the registry sends.
+committed every 100 events), and ``seawall registry monitor`` as its own process fed one event per
+envelope as the registry sends (alerts to stdout, discarded).
 
     .venv/bin/python bench/registry_auth.py [--seconds 5] [--threads 8]
 """
@@ -36,7 +37,6 @@ from regstack import write_key_and_cert  # noqa: E402
 from seawall.registry.auth.passwords import HashCost, hash_password, hash_token  # noqa: E402
 from seawall.registry.monitor.detectors import Detectors, Thresholds  # noqa: E402
 from seawall.registry.monitor.events import Activity  # noqa: E402
-from seawall.registry.monitor.receiver import Monitor, NotificationServer  # noqa: E402
 from seawall.registry.monitor.state import MonitorState  # noqa: E402
 
 ROBOT = "swr_bench-robot-token-0123456789abcdefghijklmnopqrstuv"
@@ -140,21 +140,25 @@ def monitor_direct(work: Path, n: int) -> float:
     return rate
 
 
-class Null:
-    def emit(self, alert: object) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def monitor_http(work: Path, n: int, threads: int) -> float:
-    state = MonitorState(work / "http.sqlite")
-    monitor = Monitor(
-        Detectors(state, Thresholds(warmup_seconds=0, warmup_events=20), hostname="bench"), [Null()]
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/seawall"),
+            "-q",
+            "--cache-dir",
+            str(work / "monitor-cache"),
+            "registry",
+            "monitor",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--warmup-seconds",
+            "0",
+        ],
+        stdout=subprocess.DEVNULL,
     )
-    server = NotificationServer(monitor, "127.0.0.1", 0).start()
-    url = f"http://127.0.0.1:{server.port}/events"
+    wait_for_port(port, proc, "monitor")
+    url = f"http://127.0.0.1:{port}/events"
     now = time.time()
 
     def envelope(i: int) -> bytes:
@@ -185,7 +189,7 @@ def monitor_http(work: Path, n: int, threads: int) -> float:
     def worker(k: int) -> None:
         with httpx.Client(timeout=60) as client:
             for body in bodies[k * per : (k + 1) * per]:
-                client.post(url, content=body)
+                assert client.post(url, content=body).status_code == 200
 
     t0 = time.perf_counter()
     pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
@@ -194,8 +198,8 @@ def monitor_http(work: Path, n: int, threads: int) -> float:
     for t in pool:
         t.join()
     rate = per * threads / (time.perf_counter() - t0)
-    server.stop()
-    state.close()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
     return rate
 
 
@@ -250,7 +254,7 @@ def main() -> None:
     print("| monitor path | events/s |")
     print("|---|---:|")
     print(f"| detectors + SQLite state, {args.events} synthetic events | {direct:,.0f} |")
-    print(f"| HTTP receiver, one event per envelope, 4 senders | {http:,.0f} |")
+    print(f"| `seawall registry monitor` process, one event per envelope, 4 senders | {http:,.0f} |")
 
 
 if __name__ == "__main__":
