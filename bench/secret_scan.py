@@ -9,7 +9,8 @@ Inputs (built once per machine, cached under /var/tmp/seawall-tests):
   typescript, aws-sdk, gatsby ...; tests/analyze/lang/langdata.py ``node_bench_tree``):
   ``seawall fs DIR --scanners secret`` and ``trivy fs DIR --scanners secret --offline-scan``. Seawall is
   also run with its ``dependency-dirs`` allow rule disabled (``--secret-config``), i.e. reading every
-  file under node_modules, which Trivy never does.
+  file under node_modules, which Trivy never does; on the image, with ``os-package-dirs`` disabled too
+  (reading ``usr/lib``, ``usr/share``, which Trivy's ``usr-dirs`` allow rule skips).
 
 Throughput is input bytes (uncompressed image size, or the tree's file bytes) over wall-clock time,
 median of 3 runs, each tool started as a process. "Findings" are what each tool reports on these
@@ -41,6 +42,7 @@ from realimages import big  # noqa: E402
 
 RUNS = 3
 FULL_CONFIG = "disable-allow-rules: [dependency-dirs]\n"
+EVERYTHING_CONFIG = "disable-allow-rules: [dependency-dirs, os-package-dirs]\n"
 
 
 def tree_bytes(root: Path) -> int:
@@ -58,7 +60,7 @@ def image_bytes(archive: Path) -> int:
     import tarfile
 
     with tarfile.open(archive) as tar:
-        return sum(m.size for m in tar.getmembers() if m.name.endswith("layer.tar") or "/sha256/" in m.name)
+        return sum(m.size for m in tar.getmembers() if m.isfile() and m.name.endswith(".tar"))
 
 
 def count(report: Path) -> int:
@@ -117,11 +119,14 @@ def main() -> None:
         scratch = Path(tmp)
         full = scratch / "full.yaml"
         full.write_text(FULL_CONFIG)
+        everything = scratch / "everything.yaml"
+        everything.write_text(EVERYTHING_CONFIG)
         archive = str(image.docker_archive)
         img_mb = image_bytes(image.docker_archive) / 1e6
         tree_mb = tree_bytes(tree) / 1e6
         rows = [
             ("~300 MB Debian image", img_mb, "Seawall", median_run(seawall, ["image", "--input", archive, "--scanners", "secret", "--no-cache"], scratch)),
+            ("~300 MB Debian image", img_mb, "Seawall, usr/lib and usr/share read too", median_run(seawall, ["image", "--input", archive, "--scanners", "secret", "--no-cache", "--secret-config", str(everything)], scratch)),
             ("~300 MB Debian image", img_mb, "Trivy 0.44", median_run(trivy_run, ["image", "--input", archive], scratch)),
             ("node_modules tree", tree_mb, "Seawall", median_run(seawall, ["fs", str(tree), "--scanners", "secret"], scratch)),
             ("node_modules tree", tree_mb, "Seawall, node_modules read too", median_run(seawall, ["fs", str(tree), "--scanners", "secret", "--secret-config", str(full)], scratch)),
