@@ -107,7 +107,7 @@ def test_bad_secret_config_is_a_one_line_error(tmp_path):
 def test_secrets_in_labels_and_history_are_found_and_masked(tmp_path):
     token = "glpat-" + "Xc4Vb8Nm2Lk6Jh0Gf3Ds"
     image = SyntheticImage(
-        [layer_tar(files({"etc/hostname": "x\n"}))],
+        [layer_tar(files({"etc/hostname": "x\n", "srv/key.txt": f"{AWS_KEY}\n"}))],
         created_by=[f"RUN docker login -u ci -p S3cr3t-Pw0rd-41 registry.example.org && echo {token}"],
         config_extra={"config": {"Labels": {"ci.token": token, "team": "core"}}},
     )
@@ -119,6 +119,10 @@ def test_secrets_in_labels_and_history_are_found_and_masked(tmp_path):
     assert ("image config: Labels", "gitlab-pat") in found
     assert ("image config: History", "gitlab-pat") in found
     assert ("image config: History", "private-registry-password") in found
+    (in_file,) = [s for r in report["Results"] if r["Target"] == "srv/key.txt" for s in r["Secrets"]]
+    assert "S3cr3t-Pw0rd-41" not in in_file["Layer"]["CreatedBy"]
+    assert in_file["Layer"]["CreatedBy"].startswith("RUN docker login -u ci -p S")
+    assert "S3cr3t-Pw0rd-41" not in proc.stdout and token not in proc.stdout
     config = report["Metadata"]["ImageConfig"]
     assert token not in json.dumps(config) and "S3cr3t-Pw0rd-41" not in json.dumps(config)
     assert config["config"]["Labels"]["team"] == "core"

@@ -181,8 +181,38 @@ def run_secret_scanner(request: Any) -> int:
     in_config, masked_config = config_secrets(request.inventory)
     found.extend(in_config)
     if masked_config is not None and request.report.image is not None:
-        request.report.image = dataclasses.replace(request.report.image, config=masked_config)
+        renamed = _masked_history(request.report.image.config, masked_config)
+        request.report.image = dataclasses.replace(
+            request.report.image,
+            config=masked_config,
+            layers=tuple(_relabel(layer, renamed) for layer in request.report.image.layers),
+        )
+        found = [dataclasses.replace(lf, layer=_relabel(lf.layer, renamed)) for lf in found]
+        _relabel_packages(request.report, renamed)
     return _add(request.report, found, "secret", request.params)
+
+
+def _masked_history(original: Mapping[str, Any], masked: Mapping[str, Any]) -> dict[str, str]:
+    """Original history ``created_by`` text -> its masked form, for entries that held a secret."""
+    before = [h.get("created_by", "") for h in original.get("history") or [] if isinstance(h, Mapping)]
+    after = [h.get("created_by", "") for h in masked.get("history") or [] if isinstance(h, Mapping)]
+    return {str(a): str(b) for a, b in zip(before, after, strict=False) if a != b}
+
+
+def _relabel(layer: LayerRef, renamed: Mapping[str, str]) -> LayerRef:
+    # A layer's CreatedBy is its history line: mask it wherever it is printed (Layer objects).
+    masked = renamed.get(layer.created_by)
+    return layer if masked is None else dataclasses.replace(layer, created_by=masked)
+
+
+def _relabel_packages(report: Report, renamed: Mapping[str, str]) -> None:
+    if not renamed:
+        return
+    for result in report.results:
+        result.packages = [
+            dataclasses.replace(p, layer=_relabel(p.layer, renamed)) if p.layer.created_by in renamed else p
+            for p in result.packages
+        ]
 
 
 # The runtime bind-mounts these over whatever the image holds; image builders leave them with odd modes.
