@@ -173,6 +173,10 @@ def test_table_shows_resources_and_rbac(snap_file: Path, capsys: pytest.CaptureF
     assert code == 0
     assert "Deployment/bad/miner" in out and "Who can do what" in out
     assert "ServiceAccount bad/builder  [cluster]  ClusterRole/cluster-admin" in out
+    row = next(line for line in out.splitlines() if line.startswith("Deployment/bad/miner "))
+    assert row.split()[1:3] == ["0", "1"]  # no CRITICAL, one HIGH (privileged)
+    code, out, _ = _run(["k8s", "--snapshot", str(snap_file), "--report", "all"], capsys)
+    assert "must not set securityContext.privileged=true" in out
 
 
 @pytest.mark.parametrize(
@@ -224,3 +228,19 @@ def test_snapshot_items_of_wrong_shape_are_skipped(tmp_path: Path) -> None:
     assert "managedFields" not in col.objects[1]["metadata"]
     result = audit(col)
     assert any(f.check.id == "K8S025" and f.resource == "Deployment/a/d" for f in result.findings)
+
+
+def test_streamed_parse_of_large_snapshots_matches(
+    snap_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots above the streaming threshold are parsed item by item; the objects are the same."""
+    from seawall.k8s import collect
+
+    whole = load_snapshot(snap_file)
+    monkeypatch.setattr(collect, "STREAM_ABOVE_BYTES", 0)
+    streamed = load_snapshot(snap_file)
+    assert streamed.objects == whole.objects
+    truncated = tmp_path / "t.json"
+    truncated.write_bytes(snap_file.read_bytes()[:-5000])
+    with pytest.raises(CollectError, match="invalid JSON"):
+        load_snapshot(truncated)

@@ -69,6 +69,9 @@ def cluster(
     insecure: Annotated[bool, _opt("--insecure", help="Plain HTTP / unverified TLS to registries.")] = False,
     skip_db_update: Annotated[bool, _opt("--skip-db-update", help="Do not update the vuln DB.")] = False,
     offline: Annotated[bool, _opt("--offline-scan", help="No network for the vulnerability DB.")] = False,
+    report: Annotated[
+        str, _opt("--report", help="Table output: summary (counts per resource) or all (every finding).")
+    ] = "summary",
     exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
 ) -> None:
     """Audit a cluster: every Kubernetes and RBAC check, NetworkPolicy coverage, exposure, secrets, RBAC."""
@@ -82,6 +85,8 @@ def cluster(
 
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+    if report not in ("summary", "all"):
+        raise UsageError("--report must be summary or all")
     if compliance and compliance not in comp.FRAMEWORKS:
         raise UsageError(f"unknown compliance {compliance!r}; choose one of: {', '.join(comp.FRAMEWORKS)}")
     wanted = [s.strip() for s in scanners.split(",") if s.strip()]
@@ -116,7 +121,7 @@ def cluster(
             else comp.render_table(result).encode()
         )
     else:
-        data = render(scan, format, extra)
+        data = render(scan, format, extra, report)
         if format == "table" and extra:
             data += _images_table(extra["Images"]).encode()
     _write(data, output)

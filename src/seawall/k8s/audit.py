@@ -17,10 +17,11 @@ import orjson
 
 from seawall.k8s.cluster import CLUSTER_CHECKS, ClusterAnalysis, analyze, workloads
 from seawall.k8s.collect import Collection
-from seawall.misconfig.checks.kube import pod_template
+from seawall.misconfig.checks.kube import namespace_of, pod_template
 from seawall.misconfig.engine import EngineOptions, locate
 from seawall.misconfig.model import Check, ConfigObject, MisconfigFinding, ScanContext
 from seawall.misconfig.registry import all_checks
+from seawall.model import Severity
 from seawall.report.document import Report, Result
 
 log = logging.getLogger("seawall.k8s")
@@ -88,9 +89,13 @@ def _run(
     checks: Iterable[Check],
     opts: EngineOptions,
 ) -> list[MisconfigFinding]:
-    """The engine's loop, but evaluating only ``checked`` while the context holds ``every`` object
-    (bindings, NetworkPolicies and ServiceAccounts that cross-object checks look up)."""
-    ctx = ScanContext(objects=every, trusted_registries=opts.trusted_registries)
+    """The engine's loop, evaluating only ``checked`` while the context holds the other objects.
+
+    A namespaced object is checked in the context of its namespace plus the cluster-scoped objects:
+    what cross-object checks look up for it (its ServiceAccount, the NetworkPolicies that select it,
+    the bindings of a Role) lives there. That keeps those lookups linear in the namespace's size
+    rather than the cluster's. Cluster-scoped objects (ClusterRoles) see every object.
+    """
     applicable = [
         c
         for c in checks
@@ -98,19 +103,31 @@ def _run(
         and c.meta.severity in opts.severities
         and "kubernetes" in c.applies_to
     ]
-    findings: list[MisconfigFinding] = []
+    cluster_scoped = [o for o in every if not namespace_of(o)]
+    by_ns: dict[str, list[ConfigObject]] = {}
+    for obj in every:
+        ns = namespace_of(obj)
+        if ns:
+            by_ns.setdefault(ns, []).append(obj)
+    to_check: dict[str, list[ConfigObject]] = {}
     for obj in checked:
-        for c in applicable:
-            try:
-                hits = list(c.evaluate(obj, ctx))
-            except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
-                log.warning("check %s skipped %s: %s", c.meta.id, obj.name, exc)
-                continue
-            for hit in hits:
-                finding = locate(c, obj, hit)
-                if opts.suppressions is not None and opts.suppressions.suppressed(finding, obj):
+        to_check.setdefault(namespace_of(obj), []).append(obj)
+    findings: list[MisconfigFinding] = []
+    for ns, objs in to_check.items():
+        scope = [*by_ns.get(ns, ()), *cluster_scoped] if ns else every
+        ctx = ScanContext(objects=scope, trusted_registries=opts.trusted_registries)
+        for obj in objs:
+            for c in applicable:
+                try:
+                    hits = list(c.evaluate(obj, ctx))
+                except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+                    log.warning("check %s skipped %s: %s", c.meta.id, obj.name, exc)
                     continue
-                findings.append(finding)
+                for hit in hits:
+                    finding = locate(c, obj, hit)
+                    if opts.suppressions is not None and opts.suppressions.suppressed(finding, obj):
+                        continue
+                    findings.append(finding)
     return findings
 
 
@@ -137,10 +154,16 @@ def build_report(scan: ClusterScan) -> Report:
     return report
 
 
-def render(scan: ClusterScan, fmt: str, extra: dict[str, Any] | None = None) -> bytes:
-    """The report in ``fmt``; JSON gains a ``Cluster`` section with the analyses (and ``extra`` keys)."""
+def render(scan: ClusterScan, fmt: str, extra: dict[str, Any] | None = None, report: str = "all") -> bytes:
+    """The report in ``fmt``; JSON gains a ``Cluster`` section with the analyses (and ``extra`` keys).
+
+    ``report="summary"`` (table only) prints one line per resource with counts per severity, as
+    ``trivy k8s --report summary`` does: a cluster's full table runs to tens of thousands of rows.
+    """
     from seawall.report import render as render_report
 
+    if fmt == "table" and report == "summary":
+        return (summary_table(scan) + who_can_table(scan.analysis)).encode()
     data = render_report(build_report(scan), fmt)
     if fmt == "json":
         doc = orjson.loads(data)
@@ -151,6 +174,32 @@ def render(scan: ClusterScan, fmt: str, extra: dict[str, Any] | None = None) -> 
     if fmt == "table":
         return data + who_can_table(scan.analysis).encode()
     return data
+
+
+def summary_table(scan: ClusterScan, limit: int = 500) -> str:
+    """Resources with findings, worst first: counts per severity, then the cluster analyses' totals."""
+    sevs = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+    counts: dict[str, list[int]] = {}
+    for f in scan.findings:
+        row = counts.setdefault(f.resource or f.file, [0, 0, 0, 0])
+        if f.severity in sevs:
+            row[sevs.index(f.severity)] += 1
+    rows = sorted(counts.items(), key=lambda kv: ([-n for n in kv[1]], kv[0]))
+    width = min(max((len(r) for r, _ in rows), default=8), 80)
+    head = f"{'Resource':<{width}}  CRITICAL  HIGH  MEDIUM   LOW"
+    lines = [f"Cluster audit: {scan.source}", "", head, "-" * len(head)]
+    for resource, (c, h, m, low) in rows[:limit]:
+        lines.append(f"{resource[:width]:<{width}}  {c:>8}  {h:>4}  {m:>6}  {low:>4}")
+    if len(rows) > limit:
+        lines.append(f"... {len(rows) - limit} more resources (--report all or --format json)")
+    totals = [sum(r[i] for _, r in rows) for i in range(4)]
+    lines += [
+        "",
+        f"Total: {len(rows)} resources with findings; CRITICAL {totals[0]}, HIGH {totals[1]}, "
+        f"MEDIUM {totals[2]}, LOW {totals[3]}",
+        build_report(scan).notes[0],
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def who_can_table(analysis: ClusterAnalysis, limit: int = 200) -> str:
