@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -41,6 +42,18 @@ class Containers:
     ports: str
     sock: Path
     audit: HostAudit
+    port: int  # a free privileged host port, so parallel test workers never collide
+
+
+def _free_privileged_port() -> int:
+    for port in range(80, 1024):
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below 1024")
 
 
 def _podman(svc: PodmanService, *args: str) -> str:
@@ -59,6 +72,7 @@ def containers(
     fake_sock = tmp_path_factory.mktemp("hostaudit") / "docker.sock"
     fake_sock.touch()
     image = podman_service.image
+    port = _free_privileged_port()
     try:
         _podman(
             podman_service, "run", "-d", "--name", good, *ULIMITS, "--user", "65534:65534", "--read-only",
@@ -75,11 +89,22 @@ def containers(
         # A process named sshd (a copy of sleep) stands in for an SSH daemon.
         sshd = "cp /bin/sleep /tmp/sshd && exec /tmp/sshd 600"
         _podman(
-            podman_service, "run", "-d", "--name", ports, *ULIMITS, "-p", "80:8080", image, "sh", "-c", sshd
+            podman_service,
+            "run",
+            "-d",
+            "--name",
+            ports,
+            *ULIMITS,
+            "-p",
+            f"{port}:8080",
+            image,
+            "sh",
+            "-c",
+            sshd,
         )
         _podman(podman_service, "exec", "-d", "--privileged", "-u", "root", bad, "sleep", "600")
         snap = collect("/", f"unix://{podman_service.socket}")
-        yield Containers(good, bad, ports, podman_service.socket, run_audit(snap))
+        yield Containers(good, bad, ports, podman_service.socket, run_audit(snap), port)
     finally:
         subprocess.run(
             [*podman_service.command, "rm", "-f", "-t", "0", good, bad, ports],
@@ -179,9 +204,10 @@ def test_evidence_names_the_offending_values(containers: Containers) -> None:
 
 def test_published_privileged_port(containers: Containers) -> None:
     res = results(containers.audit, containers.ports)
-    assert res["5.8"][0] == FAIL and "80->8080/tcp" in res["5.8"][1]
+    port = containers.port
+    assert res["5.8"][0] == FAIL and f"{port}->8080/tcp" in res["5.8"][1]
     assert res["5.14"][0] == FAIL and "bound to all interfaces" in res["5.14"][1]
-    assert res["5.9"][0] == MANUAL and "0.0.0.0:80->8080/tcp" in res["5.9"][1]
+    assert res["5.9"][0] == MANUAL and f"0.0.0.0:{port}->8080/tcp" in res["5.9"][1]
     assert res["5.30"][0] == WARN and "podman" in res["5.30"][1]
     assert res["5.7"][0] == FAIL and res["5.7"][1] == "processes: sshd"
 

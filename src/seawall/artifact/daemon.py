@@ -84,21 +84,21 @@ def export_daemon_image(name: str, opts: SourceOptions, engine: str = "docker") 
     if not name or any(c in name for c in "?#\0\n") or name.startswith("/"):
         raise UsageError(f"invalid image name {name!r}")
     endpoint = find_endpoint(opts, engine)
-    _check_socket(endpoint)
+    check_socket(endpoint)
     quoted = quote(name, safe="/:@")
-    with _client(endpoint, opts) as client:
-        with closing(_get(client, endpoint, f"/images/{quoted}/json")) as info:
+    with engine_client(endpoint, opts) as client:
+        with closing(engine_get(client, endpoint, f"/images/{quoted}/json")) as info:
             if info.status_code == 404:
                 raise DaemonError(f"image {name} not found in the {engine} daemon at {endpoint}")
-            _check(info, endpoint, f"inspecting image {name}")
+            check_response(info, endpoint, f"inspecting image {name}")
         fd, tmp_name = tempfile.mkstemp(prefix="daemon-", suffix=".tar", dir=opts.tmp_dir)
         tmp = Path(tmp_name)
         try:
             with (
                 os.fdopen(fd, "wb") as out,
-                closing(_get(client, endpoint, f"/images/{quoted}/get")) as resp,
+                closing(engine_get(client, endpoint, f"/images/{quoted}/get")) as resp,
             ):
-                _check(resp, endpoint, f"exporting image {name}")
+                check_response(resp, endpoint, f"exporting image {name}")
                 for chunk in resp.iter_bytes(CHUNK):
                     out.write(chunk)
         except httpx.TransportError as exc:
@@ -114,7 +114,7 @@ def export_daemon_image(name: str, opts: SourceOptions, engine: str = "docker") 
     return tmp
 
 
-def _check_socket(endpoint: Endpoint) -> None:
+def check_socket(endpoint: Endpoint) -> None:
     if not endpoint.socket:
         return
     path = endpoint.socket
@@ -132,7 +132,7 @@ def _check_socket(endpoint: Endpoint) -> None:
         raise DaemonError(f"permission denied on daemon socket {path} (are you in the docker group?)")
 
 
-def _client(endpoint: Endpoint, opts: SourceOptions) -> httpx.Client:
+def engine_client(endpoint: Endpoint, opts: SourceOptions) -> httpx.Client:
     if endpoint.socket:
         # The host name is ignored on a unix socket; "docker" reads well in debug logs.
         return make_client(
@@ -144,7 +144,7 @@ def _client(endpoint: Endpoint, opts: SourceOptions) -> httpx.Client:
     return make_client(timeout=opts.timeout, base_url=endpoint.url, follow_redirects=False)
 
 
-def _get(client: httpx.Client, endpoint: Endpoint, path: str) -> httpx.Response:
+def engine_get(client: httpx.Client, endpoint: Endpoint, path: str) -> httpx.Response:
     try:
         return client.send(client.build_request("GET", path), stream=True)
     except httpx.TransportError as exc:
@@ -154,7 +154,7 @@ def _get(client: httpx.Client, endpoint: Endpoint, path: str) -> httpx.Response:
         raise DaemonError(f"cannot reach the daemon at {endpoint}: {_short(exc)}") from exc
 
 
-def _check(resp: httpx.Response, endpoint: Endpoint, what: str) -> None:
+def check_response(resp: httpx.Response, endpoint: Endpoint, what: str) -> None:
     if resp.status_code == 200:
         return
     message = ""

@@ -18,7 +18,15 @@ from urllib.parse import quote
 
 import httpx
 
-from seawall.artifact.daemon import DaemonError, Endpoint, _check, _check_socket, _client, _get, find_endpoint
+from seawall.artifact.daemon import (
+    DaemonError,
+    Endpoint,
+    check_response,
+    check_socket,
+    engine_client,
+    engine_get,
+    find_endpoint,
+)
 from seawall.artifact.options import SourceOptions
 
 log = logging.getLogger(__name__)
@@ -58,9 +66,9 @@ def endpoint_for(docker_host: str) -> Endpoint:
 def read_engine(endpoint: Endpoint, timeout: float = 30.0) -> EngineState:
     """Everything the section 5 and 6 controls need; never raises for an unreachable engine."""
     try:
-        _check_socket(endpoint)
+        check_socket(endpoint)
         opts = SourceOptions(cache_dir=Path("/nonexistent"), timeout=timeout)
-        with _client(endpoint, opts) as client:
+        with engine_client(endpoint, opts) as client:
             return _read(client, endpoint)
     except DaemonError as exc:
         return EngineState(str(endpoint), error=str(exc))
@@ -111,8 +119,8 @@ def _read(client: httpx.Client, endpoint: Endpoint) -> EngineState:
 
 def get_json(client: httpx.Client, endpoint: Endpoint, path: str) -> Any:
     """GET ``path`` and decode its JSON body (at most MAX_BODY bytes); DaemonError otherwise."""
-    with closing(_get(client, endpoint, path)) as resp:
-        _check(resp, endpoint, f"GET {path.split('?', 1)[0]}")
+    with closing(engine_get(client, endpoint, path)) as resp:
+        check_response(resp, endpoint, f"GET {path.split('?', 1)[0]}")
         body = bytearray()
         try:
             for chunk in resp.iter_bytes(1 << 20):
