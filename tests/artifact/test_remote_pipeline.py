@@ -101,3 +101,35 @@ def test_cli_registry_scan_and_auth_failure(
     assert err.strip().splitlines() == [
         f"seawall: error: {host}: authentication failed: wrong username or password"
     ]
+
+
+def test_plain_reference_found_in_the_engine_first(
+    podman_service: PodmanService,
+    dpkg_truth: set[Triple],
+    cache_dir: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    """``--image-src docker,remote`` (Trivy's order): a plain reference the engine has is exported from
+    it, not pulled; one it lacks falls through to the registry (unreachable here: a one-line error)."""
+    from seawall.cli.main import main
+
+    host = f"unix://{podman_service.socket}"
+    args = [
+        "--cache-dir",
+        str(cache_dir),
+        "-q",
+        "image",
+        "--docker-host",
+        host,
+        "--image-src",
+        "docker,remote",
+    ]
+    rc = main([*args, podman_service.image, "-f", "json", "--list-all-pkgs", "--offline"])
+    report = json.loads(capsysbinary.readouterr().out)
+    assert rc == 0
+    pkgs = next(r for r in report["Results"] if r["Class"] == "os-pkgs")["Packages"]
+    assert {p["Name"] for p in pkgs} == {name for name, _, _ in dpkg_truth}
+    assert not (cache_dir / "blobs").exists()  # nothing came from a registry
+    rc = main([*args, "127.0.0.1:9/nothing-here:1", "--offline", "--timeout", "2"])
+    err = capsysbinary.readouterr().err.decode()
+    assert rc == 2 and err.strip().splitlines()[-1].startswith("seawall: error:")
