@@ -224,3 +224,19 @@ def test_bad_yaml_file_is_a_clear_error(tmp_path):
 def test_many_keys_in_one_file_are_capped(engine):
     text = "".join(f"k{i} = 'ghp_{rand(36)}'\n" for i in range(100))
     assert len(engine.scan("keys.txt", text)) == 20
+
+
+@pytest.mark.timeout(120)  # a guard against regex blow-ups, not a speed assertion
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-----BEGIN RSA PRIVATE KEY-----\n" * 60_000,  # BEGIN without END, repeated
+        '"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----' * 30_000,
+        "PuTTY-User-Key-File-2: ssh-rsa\nPrivate-Lines: 14\n" + "QUFB" * 500_000,
+        "http://user:" * 150_000,
+        ("token=" + "a1B2" * 10) * 40_000,
+    ],
+    ids=["pem-begin", "gcp-fragments", "putty-no-mac", "url-fragments", "one-line-tokens"],
+)
+def test_hostile_files_end_quickly_with_bounded_findings(engine, text):
+    assert len(engine.scan("hostile.txt", text)) <= 20 * len(BUILTIN_RULES)

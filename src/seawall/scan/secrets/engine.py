@@ -43,6 +43,11 @@ NOT_SECRET_NAMES = (
     "sha1",
     "sha256",
     "md5",
+    "key_id",
+    "keyid",
+    "client_id",
+    "account_id",
+    "uuid",
 )
 # Source files, where a generic assignment counts only with a quoted literal value.
 CODE_SUFFIXES = (

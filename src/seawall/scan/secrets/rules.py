@@ -124,8 +124,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "GCP",
         "Google Cloud service account key (private key in JSON)",
         "CRITICAL",
-        r'"type"\s*:\s*"service_account"[\s\S]{0,2000}?"private_key"\s*:\s*"'
-        r"(?P<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[^\"]{64,}?"
+        # Anchored on "private_key" (found near the "service_account" keyword): no unbounded gap to
+        # scan, so a file of repeated fragments stays linear.
+        r'"private_key"\s*:\s*"'
+        r"(?P<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[^\"]{64,8192}?"
         r"-----END (?:RSA )?PRIVATE KEY-----(?:\\n)?)",
         "service_account",
         multiline=True,
@@ -583,9 +585,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "PrivateKey",
         "Asymmetric private key",
         "HIGH",
-        r"-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----(?P<secret>[\s\S]{32,16384}?)"
+        # The body cannot contain "-----", so a BEGIN without an END stops at the next marker instead
+        # of searching 16 KiB ahead (a file of repeated BEGIN lines would otherwise take minutes).
+        r"-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----"
+        r"(?P<secret>(?:[A-Za-z0-9+/=\s:,.\"_\\()]|-(?!----)){32,16384}?)"
         r"-----END[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----",
-        "private key-----",
+        "key----- block-----",
         multiline=True,
         allow=(r"(?i)\.\.\.|<[a-z ]+>|x{16}",),
     ),
@@ -594,8 +599,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "PrivateKey",
         "PuTTY private key",
         "HIGH",
-        r"(?P<secret>PuTTY-User-Key-File-\d: [\s\S]{0,200}?Private-Lines: \d+[\s\S]{40,8192}?"
-        r"Private-MAC: [0-9a-f]+)",
+        r"(?P<secret>PuTTY-User-Key-File-\d: [^\n]{1,100}\n(?:[^\n]{0,200}\n){0,60}?Private-Lines: \d+\s+"
+        r"[A-Za-z0-9+/=\s]{40,8192}?Private-MAC: [0-9a-f]+)",
         "putty-user-key-file",
         multiline=True,
     ),
