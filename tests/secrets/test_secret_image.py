@@ -139,3 +139,22 @@ def test_rootfs_directory_is_scanned_for_secrets(tmp_path):
     report = json.loads(proc.stdout)
     targets = [r["Target"] for r in report["Results"] if r["Class"] == "secret"]
     assert targets == ["etc/app/settings.ini"]
+
+
+def test_cached_layers_give_the_same_findings_and_config_changes_rescan(tmp_path):
+    layout, _ = secret_image(tmp_path)
+    args = ("image", "--input", str(layout), "--scanners", "secret", "-f", "json")
+    first = json.loads(run_seawall(tmp_path, *args).stdout)
+    second = json.loads(run_seawall(tmp_path, *args).stdout)  # same cache directory: layers from cache
+    assert [r for r in first["Results"] if r["Class"] == "secret"] == [
+        r for r in second["Results"] if r["Class"] == "secret"
+    ]
+    cfg = tmp_path / "only-github.yaml"
+    cfg.write_text("enable-builtin-rules: [github-pat]\n")
+    narrowed = json.loads(run_seawall(tmp_path, *args, "--secret-config", str(cfg)).stdout)
+    rules = {s["RuleID"] for r in narrowed["Results"] for s in r.get("Secrets", [])}
+    assert "aws-access-key-id" not in rules  # the cached layer results of the built-in set were not reused
+    assert "github-pat" in rules  # the image config is scanned with the same rule set
+    cfg.write_text("disable-rules: [github-pat]\n")
+    without = json.loads(run_seawall(tmp_path, *args, "--secret-config", str(cfg)).stdout)
+    assert "github-pat" not in {s["RuleID"] for r in without["Results"] for s in r.get("Secrets", [])}

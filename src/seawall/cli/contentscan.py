@@ -111,14 +111,17 @@ def _add(
     return counted
 
 
-def config_secrets(inventory: Inventory) -> tuple[list[LocatedFinding], dict[str, Any] | None]:
+def config_secrets(
+    inventory: Inventory, secret_config: Path | None = None
+) -> tuple[list[LocatedFinding], dict[str, Any] | None]:
     """Secrets in the image config (environment variables, labels, history commands), and the config
     with those secrets masked (None when nothing was found), for the report's ``ImageConfig``."""
     if inventory.image is None:
         return [], None
     from seawall.analyze.analyzers.secret import engine_for
 
-    engine, _ = engine_for({})
+    settings = {"secret-config": str(secret_config.resolve())} if secret_config else {}
+    engine, _ = engine_for(settings)
     config: dict[str, Any] = copy.deepcopy(dict(inventory.image.config or {}))
     inner = config.get("config")
     inner = inner if isinstance(inner, dict) else {}
@@ -178,7 +181,10 @@ def run_secret_scanner(request: Any) -> int:
     The report's copy of the image config gets the same masking, so no output shows a secret.
     """
     found = [lf for lf in request.inventory.findings if lf.finding.kind == "secret"]
-    in_config, masked_config = config_secrets(request.inventory)
+    secret_config = request.params.get("secret_config")
+    in_config, masked_config = config_secrets(
+        request.inventory, Path(secret_config) if secret_config else None
+    )
     found.extend(in_config)
     if masked_config is not None and request.report.image is not None:
         renamed = _masked_history(request.report.image.config, masked_config)
