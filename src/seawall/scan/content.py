@@ -31,10 +31,12 @@ class ContentResultFinding:
 
     @classmethod
     def of(cls, located: LocatedFinding) -> ContentResultFinding:
+        """The report finding for a located content finding."""
         return cls(located.finding, located.layer, located.deleted)
 
     @property
     def severity(self) -> Severity:
+        """The severity as the enum the writers sort and filter by."""
         return Severity.parse(self.finding.severity)
 
     def code_lines(self) -> list[dict[str, Any]]:
@@ -63,6 +65,7 @@ class ContentResultFinding:
         return lines
 
     def to_json(self) -> dict[str, Any]:
+        """Trivy's ``Secrets[]`` entry (secrets) or Seawall's ``Malware[]`` entry in the same style."""
         f = self.finding
         d: dict[str, Any] = {
             "RuleID": f.rule_id,
@@ -94,6 +97,7 @@ class ContentResultFinding:
         return d
 
     def summary(self) -> FindingSummary:
+        """The format-neutral view used by the table, SARIF and JUnit writers."""
         f = self.finding
         where = f"{f.path}:{f.start_line}" if f.start_line else f.path
         gone = " (deleted in a later layer, but still in the image)" if self.deleted else ""

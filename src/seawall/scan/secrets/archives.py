@@ -46,6 +46,7 @@ class Budget:
     warnings: list[str] = field(default_factory=list)
 
     def take(self, size: int, where: str) -> bool:
+        """Spend one member and ``size`` bytes; False (with a warning) when the budget is gone."""
         self.members_left -= 1
         if self.members_left < 0:
             self.warnings.append(f"{where}: more than {MAX_MEMBERS} archive members, rest skipped")

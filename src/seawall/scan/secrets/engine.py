@@ -114,6 +114,7 @@ class _Compiled:
     allow_paths: tuple[re.Pattern[str], ...]
 
     def applies_to(self, path: str) -> bool:
+        """Whether the rule runs on the file at ``path`` (its path filter and path allow rules)."""
         if self.path is not None and self.path.search(path) is None:
             return False
         return not any(p.search(path) for p in self.allow_paths)
@@ -175,6 +176,7 @@ class SecretEngine:
 
     @property
     def rule_count(self) -> int:
+        """How many rules are compiled."""
         return len(self._rules)
 
     def path_allowed(self, path: str) -> bool:
