@@ -259,3 +259,88 @@ def test_bad_certificate_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text("{}\n")
     with pytest.raises(UsageError, match="cannot load TLS"):
         serve(load_policy(tmp_path / "p.yaml"), tmp_path / "c.pem", tmp_path / "c.pem", ("127.0.0.1", 0))
+
+
+def _vuln_report(name: str, digest: str, severities: list[str]) -> dict[str, Any]:
+    return {
+        "SchemaVersion": 2,
+        "ArtifactName": name,
+        "ArtifactType": "container_image",
+        "Metadata": {"RepoTags": [name], "RepoDigests": [f"{name.rsplit(':', 1)[0]}@{digest}"]},
+        "Results": [
+            {
+                "Target": "debian 12",
+                "Vulnerabilities": [
+                    {"VulnerabilityID": f"CVE-2024-{i}", "Severity": sev} for i, sev in enumerate(severities)
+                ],
+            }
+        ],
+    }
+
+
+def test_vulnerability_thresholds_from_stored_scans(tmp_path: Path) -> None:
+    from seawall.k8s.admission import Evaluator
+
+    reports = tmp_path / "scans"
+    reports.mkdir()
+    bad_digest, ok_digest = "sha256:" + "b" * 64, "sha256:" + "c" * 64
+    (reports / "bad.json").write_bytes(
+        orjson.dumps(_vuln_report("ghcr.io/acme/old:1", bad_digest, ["CRITICAL", "HIGH"]))
+    )
+    (reports / "ok.json").write_bytes(orjson.dumps(_vuln_report("ghcr.io/acme/new:2", ok_digest, ["LOW"])))
+    (reports / "junk.json").write_text("{broken")
+    (tmp_path / "p.yaml").write_text(
+        "vulnerabilities: {reports: scans, maxSeverity: HIGH, unscanned: deny}\n"
+    )
+    evaluator = Evaluator(load_policy(tmp_path / "p.yaml"))
+
+    def decide(image: str) -> Any:
+        pod = copy.deepcopy(COMPLIANT_POD)
+        pod["spec"]["containers"][0]["image"] = image
+        return evaluator.decide(json.loads(review(pod)))
+
+    by_digest = decide(f"ghcr.io/acme/old@{bad_digest}")
+    assert not by_digest.allowed and "1 CRITICAL, 1 HIGH" in by_digest.message
+    assert not decide("ghcr.io/acme/old:1").allowed  # by tag
+    assert decide(f"ghcr.io/acme/new@{ok_digest}").allowed
+    unscanned = decide("ghcr.io/acme/never:1")
+    assert not unscanned.allowed and "has not been scanned" in unscanned.message
+    (tmp_path / "p.yaml").write_text("vulnerabilities: {reports: scans, unscanned: warn}\n")
+    warned = Evaluator(load_policy(tmp_path / "p.yaml")).decide(json.loads(review(COMPLIANT_POD)))
+    assert warned.allowed and any(v.check == "vulnerabilities" for v in warned.violations)
+
+
+def test_fail_open_and_closed_on_evaluation_errors(tmp_path: Path) -> None:
+    """A CEL policy that breaks at evaluation is skipped; a broken evaluator follows --fail-open/closed."""
+    from seawall.k8s.admission import Evaluator
+
+    (tmp_path / "p.yaml").write_text("podSecurity: {level: baseline}\n")
+    policy = load_policy(tmp_path / "p.yaml")
+    body = json.loads(review(COMPLIANT_POD))
+    for fail_open in (True, False):
+        evaluator = Evaluator(policy, fail_open=fail_open)
+        evaluator.pss_checks = (None,)  # type: ignore[assignment]  # a defect inside the evaluator
+        decision = evaluator.decide(body)
+        assert decision.allowed is fail_open
+        assert ("fail-open" if fail_open else "fail-closed") in decision.message
+
+
+def test_install_manifests(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from seawall.cli.main import main
+    from seawall.yamlsafe import load_yaml_documents
+
+    cert, _ = self_signed(tmp_path)
+    for flag, expected in (("--fail-open", "Ignore"), ("--fail-closed", "Fail")):
+        code = main(["k8s", "install", "--print", flag, "--ca-bundle", str(cert), "-n", "sec"])
+        docs = [d for d in load_yaml_documents(capsys.readouterr().out) if d]
+        assert code == 0
+        kinds = [d["kind"] for d in docs]
+        for kind in ("ValidatingWebhookConfiguration", "Service", "Deployment", "ClusterRole", "DaemonSet"):
+            assert kind in kinds
+        hook = next(d for d in docs if d["kind"] == "ValidatingWebhookConfiguration")["webhooks"][0]
+        assert hook["failurePolicy"] == expected and hook["sideEffects"] == "NoneOnDryRun"
+        assert hook["clientConfig"]["service"]["namespace"] == "sec" and hook["clientConfig"]["caBundle"]
+        assert "sec" in hook["namespaceSelector"]["matchExpressions"][0]["values"]
+        deploy = next(d for d in docs if d["kind"] == "Deployment")
+        assert flag in deploy["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert main(["k8s", "install", "--print", "--timeout", "99"]) == 2
