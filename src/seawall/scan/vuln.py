@@ -74,7 +74,59 @@ def os_ecosystems(os_info: OSInfo | None) -> list[str]:
         return ["Wolfi"]
     if family == "chainguard":
         return ["Chainguard"]
+    if family == "opensuse-leap":
+        return [f"openSUSE:Leap {'.'.join(parts[:2])}"]
+    if family == "opensuse-tumbleweed":
+        return ["openSUSE:Tumbleweed"]
+    if family == "sle-micro":
+        return [f"SUSE:Linux Enterprise Micro {'.'.join(parts[:2])}"]
     return []
+
+
+# Families whose OSV ecosystems name product streams: the database's names under this prefix are filtered.
+_STREAM_PREFIXES = {
+    "redhat": "Red Hat:",
+    "centos": "Red Hat:",  # CentOS is matched against Red Hat's advisories, as Trivy does
+    "suse linux enterprise server": "SUSE:",
+}
+
+
+def _sles_version(release: str) -> str:
+    """``15.5`` -> ``15 SP5``, ``15`` or ``15.0`` -> ``15`` (SUSE's product version naming)."""
+    major, _, minor = release.partition(".")
+    return f"{major} SP{minor}" if minor and minor.strip("0") else major
+
+
+def stream_applies(os_info: OSInfo, ecosystem: str) -> bool:
+    """True when a product-stream ecosystem (``Red Hat:enterprise_linux:9::appstream``) covers the OS."""
+    family = os_info.family.lower()
+    if family in ("redhat", "centos"):
+        # "Red Hat:<cpe product>:<version>::<stream>": the major release's main product, any stream
+        # (AppStream, BaseOS, CRB ...); EUS/AUS/E4S/ELS streams are for pinned minor releases.
+        parts = ecosystem.split(":")
+        return (
+            len(parts) >= 3
+            and parts[1] == "enterprise_linux"
+            and parts[2].split(".")[0] == os_info.name.split(".")[0]
+        )
+    if family == "suse linux enterprise server":
+        version = _sles_version(os_info.name)
+        if ecosystem == f"SUSE:Linux Enterprise Server {version}":
+            return True
+        # SLES is made of modules (Basesystem, Server Applications, Containers ...) of the same version.
+        return ecosystem.startswith("SUSE:Linux Enterprise Module for ") and ecosystem.endswith(f" {version}")
+    return False
+
+
+def db_os_ecosystems(os_info: OSInfo | None, db: VulnDB) -> list[str]:
+    """The ecosystems of the OS that the database actually holds advisories for."""
+    if os_info is None:
+        return []
+    found = [e for e in os_ecosystems(os_info) if db.has_ecosystem(e)]
+    prefix = _STREAM_PREFIXES.get(os_info.family.lower())
+    if prefix:
+        found += [e for e in db.ecosystems_with_prefix(prefix) if stream_applies(os_info, e)]
+    return found
 
 
 def app_target(app: Application) -> str:
@@ -469,9 +521,7 @@ def match_inventory(
     """Every finding, unfiltered, keyed by result target."""
     matcher = Matcher(db)
     out: dict[str, list[DetectedVulnerability]] = {}
-    ecosystems = (
-        [e for e in os_ecosystems(inventory.os) if db.has_ecosystem(e)] if inventory.os_packages else []
-    )
+    ecosystems = db_os_ecosystems(inventory.os, db) if inventory.os_packages else []
     if inventory.os_packages and inventory.os and not ecosystems:
         log.warning(
             "no advisories for %s %s in the database: OS packages were not checked",

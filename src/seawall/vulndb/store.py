@@ -137,6 +137,15 @@ class VulnDB:
         ).fetchone()
         return row is not None
 
+    def ecosystems_with_prefix(self, prefix: str) -> list[str]:
+        """The distinct ecosystem names starting with ``prefix`` (e.g. every ``Red Hat:`` product stream)."""
+        # A range on the indexed column instead of LIKE, which is case-insensitive and skips the index.
+        rows = self._conn.execute(
+            "SELECT DISTINCT ecosystem FROM affected WHERE ecosystem >= ? AND ecosystem < ?",
+            (prefix, prefix + "\U0010ffff"),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def advisory(self, advisory_id: str) -> dict[str, Any] | None:
         """The full OSV record of one advisory (cached per handle)."""
         cached = self._record_cache.get(advisory_id)
@@ -231,6 +240,11 @@ class VulnDB:
         table = ENRICHMENT_TABLES.get(source)
         if table:
             self._conn.execute(f"DELETE FROM {table}")
+            return
+        year = re.fullmatch(r"nvd:(\d{4})", source)
+        if year:
+            # NVD's yearly feeds are grouped by the year in the CVE id: a year's feed owns CVE-<year>-*.
+            self._conn.execute("DELETE FROM nvd WHERE cve LIKE ?", (f"CVE-{year.group(1)}-%",))
             return
         ids = "SELECT id FROM advisories WHERE source = ?"
         self._conn.execute(f"DELETE FROM affected WHERE advisory_id IN ({ids})", (source,))

@@ -349,10 +349,7 @@ def update(
         with store.building(db_dir) as db:
             for feed, state_name, got in fetched:
                 assert got.path is not None
-                if feed.kind == "nvd":
-                    n = db.put_rows("nvd", enrich.nvd_rows(_load_json(got.path, feed.name)))
-                else:
-                    n = ingest_feed(db, feed, got.path)
+                n = ingest_feed(db, feed, got.path)
                 db.set_source(
                     store.SourceState(state_name, feed.url, got.etag, got.last_modified, store.utcnow(), n)
                 )

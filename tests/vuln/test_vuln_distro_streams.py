@@ -1,0 +1,142 @@
+"""Red Hat, CentOS, SUSE, openSUSE, Rocky, Wolfi and Chainguard matching with real corpus advisories.
+
+Red Hat and SUSE records are the vendors' own advisories from the corpus (RHSA CSAF, SUSE CVRF) converted
+to the OSV shape by ``distroosv``; Rocky, Wolfi and Chainguard records are real OSV files as published.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from distroosv import CHAINGUARD_OSV, ROCKY_OSV, rhsa_records, suse_records
+
+from seawall.model import Inventory, OSInfo, Package
+from seawall.scan.policy import VulnOptions
+from seawall.scan.vuln import db_os_ecosystems, match_inventory
+from seawall.vulndb import store
+from seawall.vulndb.ingest import osv
+
+
+@pytest.fixture(scope="module")
+def distro_db(tmp_path_factory: pytest.TempPathFactory) -> store.VulnDB:
+    db_dir = tmp_path_factory.mktemp("distro-db")
+    with store.building(db_dir, fresh=True) as db:
+        db.put_advisories(rhsa_records(), "redhat-csaf")
+        db.put_advisories(suse_records(), "suse-cvrf")
+        db.put_advisories(osv.iter_path(ROCKY_OSV), "osv:Rocky Linux")
+        db.put_advisories(osv.iter_path(CHAINGUARD_OSV / "CGA-22hv-wp9q-4779.json"), "osv:Chainguard")
+        db.put_advisories(osv.iter_path(CHAINGUARD_OSV / "CGA-224q-ccj5-2p53.json"), "osv:Chainguard")
+        db.put_advisories(osv.iter_path(CHAINGUARD_OSV / "CGA-xcpc-gm23-prj9.json"), "osv:Chainguard")
+    return store.open_db(store.db_path(db_dir))
+
+
+def _rpm(name: str, version: str, release: str, src: str = "") -> Package:
+    return Package(
+        name, version, release=release, src_name=src or name, src_version=version, src_release=release
+    )
+
+
+def _found(db: store.VulnDB, family: str, release: str, *pkgs: Package) -> dict[str, set[str]]:
+    inv = Inventory("img", "container_image", OSInfo(family, release), family, pkgs, ())
+    out: dict[str, set[str]] = {}
+    for fs in match_inventory(inv, db, VulnOptions()).values():
+        for f in fs:
+            out.setdefault(f.pkg_name, set()).add(f"{f.vulnerability_id} {f.fixed_version}")
+    return out
+
+
+def test_red_hat_major_release_any_stream_not_eus(distro_db: store.VulnDB) -> None:
+    ecos = db_os_ecosystems(OSInfo("redhat", "9.4"), distro_db)
+    # AppStream, BaseOS and CRB of RHEL 9; never the EUS (rhel_eus:9.0), RHEL 8 or RHEL 6 ELS streams.
+    assert sorted(ecos) == [
+        "Red Hat:enterprise_linux:9::appstream",
+        "Red Hat:enterprise_linux:9::baseos",
+        "Red Hat:enterprise_linux:9::crb",
+    ]
+    old_python = _rpm("python3.9", "3.9.16", "1.el9")
+    # CVE-2024-8088: RHSA-2024:6163 (9.4 z-stream) and RHSA-2024:9371 (9.5) merge into one finding.
+    assert _found(distro_db, "redhat", "9.4", old_python) == {
+        "python3.9": {"CVE-2024-8088 0:3.9.18-3.el9_4.5, 0:3.9.19-8.el9"}
+    }
+    assert _found(distro_db, "redhat", "9.5", _rpm("python3.9", "3.9.19", "8.el9")) == {}
+    # sudo: RHSA-2024:0811 (three CVEs: stays one advisory-keyed finding, as for DSAs).
+    assert _found(distro_db, "redhat", "9.3", _rpm("sudo", "1.9.5p2", "9.el9")) == {
+        "sudo": {"RHSA-2024:0811 0:1.9.5p2-10.el9_3"}
+    }
+    assert _found(distro_db, "redhat", "9.3", _rpm("sudo", "1.9.5p2", "10.el9_3")) == {}
+    # RHEL 8 reads enterprise_linux:8 only: the EUS 8.6/8.8 fixes are not offered as the fixed version.
+    assert _found(distro_db, "redhat", "8.9", _rpm("sudo", "1.9.5p2", "1.el8_8")) == {
+        "sudo": {"RHSA-2024:0811 0:1.9.5p2-1.el8_9"}
+    }
+    # The fix carries epoch 0 explicitly; an installed version with epoch 0 equal to it is fixed.
+    assert _found(distro_db, "redhat", "8.9", _rpm("sudo", "1.9.5p2", "1.el8_9")) == {}
+
+
+def test_centos_reads_red_hat_advisories(distro_db: store.VulnDB) -> None:
+    assert _found(distro_db, "centos", "9", _rpm("python3.9", "3.9.16", "1.el9")) == {
+        "python3.9": {"CVE-2024-8088 0:3.9.18-3.el9_4.5, 0:3.9.19-8.el9"}
+    }
+    assert _found(distro_db, "centos", "7", _rpm("python3.9", "3.9.16", "1.el9")) == {}
+
+
+def test_sles_product_modules_of_the_service_pack(distro_db: store.VulnDB) -> None:
+    sles = "suse linux enterprise server"
+    helm = _rpm("helm-mirror", "0.2.0", "1.1")
+    # SUSE-SU-2019:0048-2 ships in "SUSE Linux Enterprise Module for Containers 15 SP1".
+    assert db_os_ecosystems(OSInfo(sles, "15.1"), distro_db) == [
+        "SUSE:Linux Enterprise Module for Containers 15 SP1"
+    ]
+    assert _found(distro_db, sles, "15.1", helm) == {"helm-mirror": {"SUSE-SU-2019:0048-2 0.2.1-1.7.1"}}
+    assert _found(distro_db, sles, "15.1", _rpm("helm-mirror", "0.2.1", "1.7.1")) == {}
+    assert _found(distro_db, sles, "15.2", helm) == {}
+    assert _found(distro_db, sles, "15", helm) == {}
+
+
+def test_sle_micro_and_opensuse_releases(distro_db: store.VulnDB) -> None:
+    gnutls = _rpm("libgnutls30", "3.7.3", "150400.4.1", src="gnutls")
+    assert _found(distro_db, "sle-micro", "5.3", gnutls) == {
+        "libgnutls30": {"SUSE-SU-2024:2546-1 3.7.3-150400.8.1"}
+    }
+    assert _found(distro_db, "sle-micro", "5.4", gnutls) == {}
+    swan = _rpm("strongswan-libs0", "5.6.0", "lp151.4.2.1", src="strongswan")
+    assert _found(distro_db, "opensuse-leap", "15.1", swan) == {
+        "strongswan-libs0": {"openSUSE-SU-2019:2598-1 5.6.0-lp151.4.3.1"}
+    }
+    assert _found(distro_db, "opensuse-leap", "15.2", swan) == {}
+    logilab = _rpm("python3-logilab-common", "1.2.0", "1.1")
+    assert _found(distro_db, "opensuse-tumbleweed", "20240601", logilab) == {
+        "python3-logilab-common": {"openSUSE-SU-2024:10400-1 1.2.2-1.2"}
+    }
+    assert _found(distro_db, "opensuse-tumbleweed", "20240601", _rpm(logilab.name, "1.2.2", "1.2")) == {}
+
+
+def test_rocky_linux_real_osv_records(distro_db: store.VulnDB) -> None:
+    ruby = _rpm("ruby", "3.3.0", "1.module+el9.4.0+20000+4c237fd3")
+    assert _found(distro_db, "rocky", "9.4", ruby) == {
+        "ruby": {"RLSA-2024:3671 0:3.3.1-2.module+el9.4.0+20787+4c237fd3"}
+    }
+    assert _found(distro_db, "rocky", "8.9", ruby) == {}
+    firefox = _rpm("firefox", "102.10.0", "1.el8_7")
+    assert "RLSA-2023:3220" in next(iter(_found(distro_db, "rocky", "8.8", firefox)["firefox"]))
+
+
+def test_wolfi_and_chainguard_real_osv_records(distro_db: store.VulnDB) -> None:
+    worker = Package("langfuse-3-worker", "3.152.0", release="r0", src_name="langfuse-3-worker")
+    fixed = Package("langfuse-3-worker", "3.153.0", release="r0", src_name="langfuse-3-worker")
+    for family in ("chainguard", "wolfi"):
+        assert _found(distro_db, family, "20230201", worker) == {
+            "langfuse-3-worker": {"CGA-22hv-wp9q-4779 3.153.0-r0"}
+        }
+        assert _found(distro_db, family, "20230201", fixed) == {}
+    # The FIPS flavour is only in the Chainguard ecosystem of this advisory.
+    fips = Package("langfuse-fips-3-worker", "3.151.0", release="r0", src_name="langfuse-fips-3-worker")
+    assert _found(distro_db, "chainguard", "20230201", fips) == {
+        "langfuse-fips-3-worker": {"CGA-22hv-wp9q-4779 3.152.0-r0"}
+    }
+    assert _found(distro_db, "wolfi", "20230201", fips) == {}
+
+
+def test_ecosystem_prefix_lookup_is_exact_case(distro_db: store.VulnDB, tmp_path: Path) -> None:
+    assert distro_db.ecosystems_with_prefix("red hat:") == []
+    assert "Red Hat:rhel_els:6" in distro_db.ecosystems_with_prefix("Red Hat:")
