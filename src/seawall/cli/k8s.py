@@ -112,6 +112,8 @@ def cluster(
     extra: dict[str, Any] = {}
     image_scanners = tuple(s for s in wanted if s in ("vuln", "secret"))
     if image_scanners:
+        if parallel < 1:
+            raise UsageError("--parallel must be at least 1")
         extra["Images"] = _scan_images(ctx, scan, image_scanners, parallel, insecure, skip_db_update, offline)
     if compliance:
         result = comp.build(compliance, scan.checks, scan.findings)
@@ -141,6 +143,7 @@ def _scan_images(
     from seawall.analyze.pipeline import AnalysisOptions, scan_image
     from seawall.artifact.options import SourceOptions
     from seawall.artifact.target import open_image, parse_target
+    from seawall.cli.contentscan import content_options
     from seawall.cli.scanrun import ScanRequest, run_scanners
     from seawall.k8s.images import distinct_images, per_workload, scan_images
     from seawall.report.document import report_from_inventory
@@ -151,9 +154,12 @@ def _scan_images(
     source = SourceOptions(cache_dir=g.cache_dir, insecure=insecure, image_src=("remote",))
     params = {"skip_db_update": skip_db_update, "offline": offline}
 
+    # One worker per image: --parallel images already run side by side.
+    analysis = content_options(AnalysisOptions(workers=1, progress=False), scanners)
+
     def scan_one(ref: str) -> dict[str, dict[str, int]]:
         with open_image(parse_target(ref), source) as img:
-            inventory = scan_image(img, g.cache_dir, AnalysisOptions(workers=1, progress=False))
+            inventory = scan_image(img, g.cache_dir, analysis)
         report = report_from_inventory(inventory)
         run_scanners(ScanRequest(inventory, report, scanners, g, params), explicit=True)
         counts: dict[str, dict[str, int]] = {}
