@@ -20,6 +20,7 @@ RHEL_CSAF = CORPUS / "vunnel-feed-fixtures/tests/unit/providers/rhel/test-fixtur
 SUSE_CVRF = CORPUS / "trivy-db-feed-fixtures/pkg/vulnsrc/suse-cvrf/testdata/happy"
 ROCKY_OSV = CORPUS / "vunnel-feed-fixtures/tests/unit/providers/rocky/test-fixtures/osv"
 CHAINGUARD_OSV = CORPUS / "vunnel-feed-fixtures/tests/unit/providers/chainguard/test-fixtures/input/osv"
+UBUNTU_OSV = CORPUS / "vunnel-feed-fixtures/tests/unit/providers/ubuntu/test-fixtures/osv"
 NVD_PAGE = CORPUS / "vunnel-feed-fixtures/tests/unit/providers/nvd/test-fixtures"
 
 

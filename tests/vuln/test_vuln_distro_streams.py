@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from distroosv import CHAINGUARD_OSV, ROCKY_OSV, rhsa_records, suse_records
+from distroosv import CHAINGUARD_OSV, ROCKY_OSV, UBUNTU_OSV, rhsa_records, suse_records
 
-from seawall.model import Inventory, OSInfo, Package
+from seawall.model import Inventory, OSInfo, Package, Severity
+from seawall.scan.findings import DetectedVulnerability
 from seawall.scan.policy import VulnOptions
 from seawall.scan.vuln import db_os_ecosystems, match_inventory
 from seawall.vulndb import store
@@ -25,6 +26,7 @@ def distro_db(tmp_path_factory: pytest.TempPathFactory) -> store.VulnDB:
         db.put_advisories(rhsa_records(), "redhat-csaf")
         db.put_advisories(suse_records(), "suse-cvrf")
         db.put_advisories(osv.iter_path(ROCKY_OSV), "osv:Rocky Linux")
+        db.put_advisories(osv.iter_path(UBUNTU_OSV), "osv:Ubuntu")
         db.put_advisories(osv.iter_path(CHAINGUARD_OSV / "CGA-22hv-wp9q-4779.json"), "osv:Chainguard")
         db.put_advisories(osv.iter_path(CHAINGUARD_OSV / "CGA-224q-ccj5-2p53.json"), "osv:Chainguard")
         db.put_advisories(osv.iter_path(CHAINGUARD_OSV / "CGA-xcpc-gm23-prj9.json"), "osv:Chainguard")
@@ -37,10 +39,14 @@ def _rpm(name: str, version: str, release: str, src: str = "") -> Package:
     )
 
 
-def _found(db: store.VulnDB, family: str, release: str, *pkgs: Package) -> dict[str, set[str]]:
+def _findings(db: store.VulnDB, family: str, release: str, *pkgs: Package) -> list[DetectedVulnerability]:
     inv = Inventory("img", "container_image", OSInfo(family, release), family, pkgs, ())
+    return [f for fs in match_inventory(inv, db, VulnOptions()).values() for f in fs]
+
+
+def _found(db: store.VulnDB, family: str, release: str, *pkgs: Package) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for fs in match_inventory(inv, db, VulnOptions()).values():
+    for fs in [_findings(db, family, release, *pkgs)]:
         for f in fs:
             out.setdefault(f.pkg_name, set()).add(f"{f.vulnerability_id} {f.fixed_version}")
     return out
@@ -135,6 +141,40 @@ def test_wolfi_and_chainguard_real_osv_records(distro_db: store.VulnDB) -> None:
         "langfuse-fips-3-worker": {"CGA-22hv-wp9q-4779 3.152.0-r0"}
     }
     assert _found(distro_db, "wolfi", "20230201", fips) == {}
+
+
+def test_ubuntu_real_osv_records_cve_and_usn_merge(distro_db: store.VulnDB) -> None:
+    client = Package("libwayland-client0", "1.20.0", release="1", src_name="wayland", src_version="1.20.0",
+                     src_release="1")  # fmt: skip
+    [f] = _findings(distro_db, "ubuntu", "22.04", client)
+    # UBUNTU-CVE-2021-3782 and USN-5614-1 (which names it) are one finding, keyed by the CVE.
+    assert (f.vulnerability_id, f.fixed_version, f.status) == ("CVE-2021-3782", "1.20.0-1ubuntu0.1", "fixed")
+    assert {"UBUNTU-CVE-2021-3782", "USN-5614-1"} <= set(f.aliases)
+    assert (f.severity, f.severity_source) == (Severity.MEDIUM, "ubuntu")
+    fixed = Package("libwayland-client0", "1.20.0", release="1ubuntu0.1", src_name="wayland",
+                    src_version="1.20.0", src_release="1ubuntu0.1")  # fmt: skip
+    assert _found(distro_db, "ubuntu", "22.04", fixed) == {}
+    # 20.04 has its own fixed version.
+    focal = Package("libwayland-client0", "1.18.0", release="1", src_name="wayland", src_version="1.18.0",
+                    src_release="1")  # fmt: skip
+    assert _found(distro_db, "ubuntu", "20.04", focal) == {
+        "libwayland-client0": {"CVE-2021-3782 1.18.0-1ubuntu0.1"}
+    }
+    # An unfixed CVE whose Ubuntu priority is "negligible": affected, LOW from Ubuntu (not CVSS HIGH).
+    libc = Package("libc6", "2.35", release="0ubuntu3.1", src_name="glibc", src_version="2.35",
+                   src_release="0ubuntu3.1")  # fmt: skip
+    [g] = _findings(distro_db, "ubuntu", "22.04", libc)
+    assert (g.vulnerability_id, g.status, g.fixed_version) == ("CVE-2016-20013", "affected", "")
+    assert (g.severity, g.severity_source) == (Severity.LOW, "ubuntu")
+    # Ubuntu Pro (ESM) advisories are not applied to a plain 14.04 image.
+    jansson = Package(
+        "libjansson4", "2.5", release="2", src_name="jansson", src_version="2.5", src_release="2"
+    )
+    assert _found(distro_db, "ubuntu", "14.04", jansson) == {}
+    tpp = Package("tpp", "1.3.1", release="2", src_name="tpp", src_version="1.3.1", src_release="2")
+    # UBUNTU-CVE-2013-2208 would apply (1.3.1-2 < 1.3.1-3) but Ubuntu withdrew it.
+    assert distro_db.affected_for("Ubuntu:14.04:LTS", "tpp")[0].withdrawn
+    assert _found(distro_db, "ubuntu", "14.04", tpp) == {}
 
 
 def test_ecosystem_prefix_lookup_is_exact_case(distro_db: store.VulnDB, tmp_path: Path) -> None:
