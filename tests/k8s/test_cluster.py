@@ -160,12 +160,19 @@ def test_cli_compliance_score(snap_file: Path, capsys: pytest.CaptureFixture[str
     code, out, _ = _run(
         ["k8s", "--snapshot", str(snap_file), "--compliance", "k8s-cis", "-f", "json"], capsys
     )
-    controls = {c["ID"]: c for c in json.loads(out)["Controls"]}
+    doc = json.loads(out)
+    controls = {c["ID"]: c for c in doc["Controls"]}
     assert controls["5.2.2"]["Status"] == "FAIL"
+    assert (
+        controls["5.2.2"]["FailedResources"] == len({f["Target"] for f in controls["5.2.2"]["Findings"]}) > 0
+    )
+    assert doc["Score"] == round(
+        100 * doc["Summary"]["PASS"] / (doc["Summary"]["PASS"] + doc["Summary"]["FAIL"])
+    )
     assert controls["5.3.2"]["Status"] == "FAIL" and "KCL001" in controls["5.3.2"]["Checks"]
     assert controls["5.2.1"]["Status"] == "FAIL"  # namespaces without Pod Security admission
     code, out, _ = _run(["k8s", "--snapshot", str(snap_file), "--compliance", "k8s-pss-restricted"], capsys)
-    assert code == 0 and "PASS:" in out
+    assert code == 0 and "PASS:" in out and "Score: " in out
 
 
 def test_table_shows_resources_and_rbac(snap_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

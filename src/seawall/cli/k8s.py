@@ -117,11 +117,19 @@ def cluster(
         extra["Images"] = _scan_images(ctx, scan, image_scanners, parallel, insecure, skip_db_update, offline)
     if compliance:
         result = comp.build(compliance, scan.checks, scan.findings)
-        data = (
-            orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
-            if format == "json"
-            else comp.render_table(result).encode()
-        )
+        doc = result.to_json()
+        passed, failed = doc["Summary"]["PASS"], doc["Summary"]["FAIL"]
+        score = round(100 * passed / (passed + failed)) if passed + failed else 100
+        # Per control, how many distinct resources fail it: the cluster-wide size of each problem.
+        for control, raw in zip(result.controls, doc["Controls"], strict=True):
+            raw["FailedResources"] = len({f.resource or f.file for f in control.findings})
+        doc["Score"] = score
+        if format == "json":
+            data = orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+        else:
+            text = comp.render_table(result)
+            text += f"\nScore: {score}% of the automated controls pass ({passed} of {passed + failed})\n"
+            data = text.encode()
     else:
         data = render(scan, format, extra, report)
         if format == "table" and extra:

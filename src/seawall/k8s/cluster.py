@@ -176,7 +176,9 @@ class ClusterAnalysis:
 
 
 def _finding(meta: CheckMeta, message: str, resource: str, file: str, path: str = "") -> MisconfigFinding:
-    return MisconfigFinding(check=meta, message=message, file=file, resource=resource, json_path=path)
+    # Named by the resource, as the per-object findings of a cluster audit are (there is no file).
+    del file
+    return MisconfigFinding(check=meta, message=message, file=resource, resource=resource, json_path=path)
 
 
 def workloads(objects: Sequence[ConfigObject]) -> Iterator[ConfigObject]:
