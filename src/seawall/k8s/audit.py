@@ -60,7 +60,7 @@ def audit(
     checks = (*all_checks(), *policies)
     opts = options or EngineOptions()
     findings = _run(checked, objects, checks, opts)
-    analysis = analyze(objects, collection.source)
+    analysis = analyze(objects)
     cluster = [
         f
         for f in analysis.findings

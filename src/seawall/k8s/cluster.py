@@ -175,9 +175,8 @@ class ClusterAnalysis:
         }
 
 
-def _finding(meta: CheckMeta, message: str, resource: str, file: str, path: str = "") -> MisconfigFinding:
+def _finding(meta: CheckMeta, message: str, resource: str, path: str = "") -> MisconfigFinding:
     # Named by the resource, as the per-object findings of a cluster audit are (there is no file).
-    del file
     return MisconfigFinding(check=meta, message=message, file=resource, resource=resource, json_path=path)
 
 
@@ -197,18 +196,18 @@ def workloads(objects: Sequence[ConfigObject]) -> Iterator[ConfigObject]:
             yield obj
 
 
-def analyze(objects: Sequence[ConfigObject], source: str) -> ClusterAnalysis:
-    """Run every cluster-only analysis over ``objects``; ``source`` names the file or API server."""
+def analyze(objects: Sequence[ConfigObject]) -> ClusterAnalysis:
+    """Run every cluster-only analysis over ``objects``."""
     out = ClusterAnalysis()
     top = list(workloads(objects))
     by_kind: dict[str, list[ConfigObject]] = {}
     for obj in objects:
         by_kind.setdefault(obj.kind, []).append(obj)
-    _coverage(out, top, by_kind, source)
-    _exposure(out, top, by_kind, source)
+    _coverage(out, top, by_kind)
+    _exposure(out, top, by_kind)
     _secret_use(out, top)
-    _pod_security(out, top, by_kind, source)
-    _service_accounts(out, top, by_kind, source)
+    _pod_security(out, top, by_kind)
+    _service_accounts(out, top, by_kind)
     _who_can(out, by_kind)
     return out
 
@@ -221,7 +220,7 @@ def _namespaces(top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigOb
 
 
 def _coverage(
-    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]], source: str
+    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]]
 ) -> None:
     policies: dict[str, list[ConfigObject]] = {}
     for p in by_kind.get("NetworkPolicy", ()):
@@ -253,7 +252,6 @@ def _coverage(
                     NO_DEFAULT_DENY,
                     f'namespace "{ns}" has no default-deny ingress NetworkPolicy',
                     resource,
-                    source,
                 )
             )
         if uncovered:
@@ -266,7 +264,6 @@ def _coverage(
                     f'{len(uncovered)} of {cov.workloads} workload(s) in "{ns}" '
                     f"selected by no NetworkPolicy: {shown}",
                     resource,
-                    source,
                 )
             )
 
@@ -306,7 +303,7 @@ def _selected(
 
 
 def _exposure(
-    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]], source: str
+    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]]
 ) -> None:
     by_ns: dict[str, list[ConfigObject]] = {}
     for w in top:
@@ -349,7 +346,7 @@ def _exposure(
     for e in exposed:
         if e.workloads:
             out.findings.append(
-                _finding(EXPOSED, f"{e.via} ({e.how}) exposes {', '.join(e.workloads)}", e.via, source)
+                _finding(EXPOSED, f"{e.via} ({e.how}) exposes {', '.join(e.workloads)}", e.via)
             )
 
 
@@ -386,7 +383,7 @@ def _secret_use(out: ClusterAnalysis, top: Sequence[ConfigObject]) -> None:
 
 
 def _pod_security(
-    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]], source: str
+    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]]
 ) -> None:
     for ns in by_kind.get("Namespace", ()):
         name = str(get(ns.data, "metadata", "name"))
@@ -395,13 +392,11 @@ def _pod_security(
         level = mapping(get(ns.data, "metadata", "labels")).get(PSA_ENFORCE)
         if level not in ("baseline", "restricted"):
             why = "no enforce label" if level is None else f"enforce={level}"
-            out.findings.append(
-                _finding(NO_PSA, f'namespace "{name}": {why}', ns.name, source, "metadata.labels")
-            )
+            out.findings.append(_finding(NO_PSA, f'namespace "{name}": {why}', ns.name, "metadata.labels"))
 
 
 def _service_accounts(
-    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]], source: str
+    out: ClusterAnalysis, top: Sequence[ConfigObject], by_kind: Mapping[str, list[ConfigObject]]
 ) -> None:
     accounts = by_kind.get("ServiceAccount", ())
     if not accounts:
@@ -416,7 +411,7 @@ def _service_accounts(
         name = pod.spec.get("serviceAccountName") or pod.spec.get("serviceAccount") or "default"
         if name != "default" and (ns, str(name)) not in known:
             out.findings.append(
-                _finding(MISSING_SA, f'ServiceAccount "{name}" does not exist in "{ns}"', w.name, source)
+                _finding(MISSING_SA, f'ServiceAccount "{name}" does not exist in "{ns}"', w.name)
             )
 
 
