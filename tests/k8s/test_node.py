@@ -226,3 +226,19 @@ def test_unknown_benchmark_and_cli(cfg: Path, tmp_path: Path, capsys: pytest.Cap
     )
     out = capsys.readouterr().out
     assert code == 4 and "[FAIL] 4.2.1" in out and "== Summary ==" in out
+
+
+def test_node_sarif_and_junit(cfg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    root = make_node(tmp_path, good=False)
+    base = ["k8s", "node", "--root", str(root), "--config-dir", str(cfg), "--targets", "node"]
+    assert main([*base, "-f", "sarif"]) == 0
+    sarif = json.loads(capsys.readouterr().out)
+    results = sarif["runs"][0]["results"]
+    assert any(r["ruleId"] == "CIS-4.2.1" and r["level"] == "error" for r in results)
+    assert not any(r["ruleId"] == "CIS-4.2.13" for r in results)  # passed
+    assert main([*base, "-f", "junit"]) == 0
+    suites = ET.fromstring(capsys.readouterr().out)
+    names = [c.get("name") for c in suites.iter("testcase")]
+    assert "[HIGH] CIS-4.2.1" in names and "[LOW] CIS-4.2.4" in names

@@ -285,7 +285,7 @@ def node(
     targets: Annotated[
         str, _opt("--targets", help="Comma-separated: master, etcd, node.")
     ] = "master,etcd,node",
-    format: Annotated[str, _opt("--format", "-f", help="table or json.")] = "table",
+    format: Annotated[str, _opt("--format", "-f", help="table, json, sarif or junit.")] = "table",
     output: Annotated[Path | None, _opt("--output", "-o", help="Write the report to this file.")] = None,
     exit_code: Annotated[int, _opt("--exit-code", help="Exit code when a control fails.")] = 0,
 ) -> None:
@@ -300,15 +300,20 @@ def node(
     bad = [t for t in chosen if t not in (*TARGETS, "controlplane", "policies")]
     if bad:
         raise UsageError(f"unknown target {bad[0]!r}; choose from: {', '.join(TARGETS)}")
-    if format not in ("table", "json"):
-        raise UsageError("--format must be table or json")
+    if format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
     if not root.is_dir():
         raise UsageError(f"--root {root} is not a directory")
     report = run_benchmark(config_dir, benchmark, root, chosen)
     if format == "json":
         data = orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
-    else:
+    elif format == "table":
         data = render_table(report).encode()
+    else:
+        from seawall.k8s.node import to_report
+        from seawall.report import render as render_report
+
+        data = render_report(to_report(report), format)
     _write(data, output)
     if exit_code and any(c.status == "FAIL" for c in report.controls):
         raise typer.Exit(exit_code)

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from seawall.errors import SeawallError, UsageError
+from seawall.model import Severity
+from seawall.report.document import FindingSummary, Report, Result
 from seawall.yamlsafe import load_yaml
 
 log = logging.getLogger("seawall.k8s.node")
@@ -578,3 +580,45 @@ def render_table(report: NodeReport) -> str:
     s = report.to_json()["Summary"]
     lines += ["", f"== Summary == {s['PASS']} PASS, {s['FAIL']} FAIL, {s['WARN']} WARN, {s['INFO']} INFO"]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFinding:
+    """A failed (or warned) control as a report finding, for the SARIF and JUnit writers."""
+
+    control: ControlResult
+    benchmark: str
+
+    @property
+    def severity(self) -> Severity:
+        # kube-bench has no severities: a failed scored control is HIGH, a warning LOW.
+        return Severity.HIGH if self.control.status == "FAIL" else Severity.LOW
+
+    def to_json(self) -> dict[str, Any]:
+        return self.control.to_json()
+
+    def summary(self) -> FindingSummary:
+        c = self.control
+        return FindingSummary(
+            rule_id=f"CIS-{c.id}",
+            title=c.text,
+            message="; ".join((*c.evidence, c.reason) if c.reason else c.evidence) or c.status,
+            severity=self.severity,
+            path=f"{self.benchmark} {c.section}",
+            help_text=c.remediation,
+            kind="misconfiguration",
+        )
+
+
+def to_report(report: NodeReport) -> Report:
+    """FAIL and WARN controls as a report (one result per section) for the sarif and junit formats."""
+    out = Report(artifact_name=f"{report.benchmark} {report.root}", artifact_type="node")
+    by_section: dict[str, Result] = {}
+    for c in report.controls:
+        result = by_section.get(c.section)
+        if result is None:
+            result = by_section[c.section] = Result(target=c.section, result_class="config", type="cis-node")
+            out.results.append(result)
+        if c.status in ("FAIL", "WARN"):
+            result.misconfigurations.append(NodeFinding(c, report.benchmark))
+    return out
