@@ -138,10 +138,18 @@ def test_shannon_entropy():
         "const token = getTokenFromHeader(request);\n",  # code, not a literal
         "sha256_digest = 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
         "user_password = not-a-password-just-words\n",
+        '{"public": true, "volumes": [{"secret": {"secretName": "default-token-g2sp7"}}]}\n',  # a reference
+        "password_file = /run/secrets/db-7f3a9c1e\n",
+        "password: Zx9!kLm2Qp7rT4  # checkov:skip=CKV_SECRET_6 test secret\n",
     ],
 )
 def test_allow_rules_and_plausibility_checks_keep_it_quiet(engine, text):
     assert engine.scan("settings.conf", text) == []
+
+
+def test_the_key_next_to_the_value_decides_not_words_earlier_on_the_line(engine):
+    line = '{"public": true, "hash": "x", "client_secret": "Zx9kLm2Qp7rT4vW8yB3n"}\n'
+    assert [m.rule_id for m in engine.scan("app.json", line)] == ["generic-secret"]
 
 
 def test_generic_rules_skip_minified_bundles_but_provider_rules_do_not(engine):

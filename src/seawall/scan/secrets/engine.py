@@ -30,7 +30,14 @@ MAX_MATCHES_PER_RULE = 20  # per file: a generated file full of keys is reported
 MAX_SECRET_CHARS = 4096  # longer "secrets" (huge base64 blobs) are cut before masking (Trivy #3168)
 CONTEXT_LINES = 2
 MAX_LINE_CHARS = 200  # code lines in findings are cut to this width (minified files have huge lines)
-INLINE_ALLOW = ("pragma: allowlist secret", "gitleaks:allow", "seawall:allow", "nosec", "trivy:ignore")
+INLINE_ALLOW = (
+    "pragma: allowlist secret",
+    "gitleaks:allow",
+    "seawall:allow",
+    "nosec",
+    "trivy:ignore",
+    "checkov:skip=CKV_SECRET",
+)
 MINIFIED_LINE_LENGTH = 1000
 # Assignment names whose values are digests or identifiers, not secrets.
 NOT_SECRET_NAMES = (
@@ -49,6 +56,10 @@ NOT_SECRET_NAMES = (
     "account_id",
     "uuid",
 )
+# Names that point at a secret rather than hold one (secretName: default-token-x, password_file: ...).
+NOT_SECRET_NAME_ENDINGS = ("name", "file", "path", "ref", "type", "length", "size", "format", "mode")
+# The key just before a value: `key = `, `"key": "`, `key: !!binary `.
+_KEY_BEFORE_VALUE = re.compile(r"""([A-Za-z0-9_.\-]+)["']?\s*(?:=|:=|:|=>)\s*(?:!!binary\s+)?["'`]?$""")
 # Source files, where a generic assignment counts only with a quoted literal value.
 CODE_SUFFIXES = (
     ".py",
@@ -303,8 +314,9 @@ def _plausible_assignment(text: str, start: int, end: int, secret: str, code: bo
     single character class (``elevated-privileges``) are not secrets.
     """
     line_start = text.rfind("\n", 0, start) + 1
-    name = text[max(line_start, start - 200) : start].lower()
-    if any(word in name for word in NOT_SECRET_NAMES):
+    key = _KEY_BEFORE_VALUE.search(text, max(line_start, start - 200), start)
+    name = (key.group(1) if key else text[max(line_start, start - 200) : start]).lower()
+    if any(word in name for word in NOT_SECRET_NAMES) or name.endswith(NOT_SECRET_NAME_ENDINGS):
         return False
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
