@@ -27,6 +27,11 @@ class FindingSummary:
     help_text: str = ""  # remediation or description
     package: str = ""  # name@version for vulnerabilities
     kind: str = ""  # vulnerability, misconfiguration, secret, malware
+    # Vulnerabilities only (empty otherwise): the columns of Trivy's vulnerability table.
+    installed_version: str = ""
+    fixed_version: str = ""
+    status: str = ""
+    layer: str = ""  # short diff id of the layer that installed the package
 
 
 class JSONFinding(Protocol):

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from seawall.model import Severity
-from seawall.report.document import Report, Result
+from seawall.report.document import FindingSummary, Report, Result
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -82,10 +82,12 @@ def render(report: Report, list_all_pkgs: bool = False, width: int = 160, color:
 
 def _finding_table(findings: list[object]) -> Table:
     table = Table(show_lines=False)
-    for col in ("Severity", "ID", "Package / File", "Detail"):
-        table.add_column(col, overflow="fold")
     rows = [f.summary() for f in findings]  # type: ignore[attr-defined]
     rows.sort(key=lambda s: (-int(s.severity), s.package or s.path, s.rule_id))
+    if rows and all(s.installed_version for s in rows):
+        return _vulnerability_table(table, rows)
+    for col in ("Severity", "ID", "Package / File", "Detail"):
+        table.add_column(col, overflow="fold")
     for s in rows:
         where = s.package or (f"{s.path}:{s.start_line}" if s.start_line else s.path)
         table.add_row(
@@ -93,6 +95,34 @@ def _finding_table(findings: list[object]) -> Table:
             Text(s.rule_id),
             Text(where),
             Text(s.message or s.title),
+        )
+    return table
+
+
+def _vulnerability_table(table: Table, rows: list[FindingSummary]) -> Table:
+    """Trivy's vulnerability columns, plus the layer that installed the package."""
+    cols = (
+        "Library",
+        "Vulnerability",
+        "Severity",
+        "Status",
+        "Installed Version",
+        "Fixed Version",
+        "Layer",
+        "Title",
+    )
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    for s in rows:
+        table.add_row(
+            Text(s.package.rsplit("@", 1)[0]),
+            Text(s.rule_id),
+            Text(s.severity.name, style=SEVERITY_STYLE[s.severity]),
+            Text(s.status),
+            Text(s.installed_version),
+            Text(s.fixed_version),
+            Text(s.layer),
+            Text(s.title),
         )
     return table
 

@@ -148,4 +148,8 @@ class DetectedVulnerability:
             help_text=self.description or self.title,
             package=f"{self.pkg_name}@{self.installed_version}",
             kind="malware" if self.malicious else "vulnerability",
+            installed_version=self.installed_version,
+            fixed_version=self.fixed_version,
+            status=self.status,
+            layer=self.layer.diff_id.removeprefix("sha256:")[:12],
         )
