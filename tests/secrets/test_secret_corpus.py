@@ -7,7 +7,7 @@ alone). A change in what is found or missed fails this test, so the recorded num
 
 from __future__ import annotations
 
-from recall import measure_detect_secrets, measure_gitleaks
+from secret_recall import measure_detect_secrets, measure_gitleaks
 
 DETECT_SECRETS_MISSES = {
     ("config.env", 1),  # mimi=<base64>: no secret-like name; found by detect-secrets' entropy-only plugin

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_seawall
+from contentcli import run_seawall
 from imagetools import Entry, SyntheticImage, files, layer_tar, sha256, write_oci_layout
 
 AWS_KEY = "AKIA" + "QZ2T7Y4W6V3X5R2L"

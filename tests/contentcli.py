@@ -1,4 +1,4 @@
-"""Helpers for the malware tests: run the real CLI in a subprocess."""
+"""Run the real ``seawall`` CLI in a subprocess for the secret and malware tests."""
 
 from __future__ import annotations
 
