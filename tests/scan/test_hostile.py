@@ -27,12 +27,14 @@ from imagetools import (
 )
 from realimages import TEST_CACHE, locked
 
+# Peak RSS from VmHWM: ru_maxrss would carry over the (large) pytest worker's peak across fork and exec.
 RUNNER = """
-import resource, sys
+import sys
 from seawall.cli.main import main
 rc = main(sys.argv[2:])
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 with open(sys.argv[1], "w") as f:
-    f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    f.write(hwm.split()[1])
 sys.exit(rc)
 """
 
