@@ -192,6 +192,8 @@ def test_table_shows_resources_and_rbac(snap_file: Path, capsys: pytest.CaptureF
         (b"{not json", "invalid JSON"),
         (b"[1, 2]", "not a Kubernetes object or List"),
         (b'{"items": "x"}', "no kind/apiVersion"),
+        (b"[" * 100_000, "invalid JSON"),  # nesting deeper than any parser stack
+        (b"", "invalid JSON"),
     ],
 )
 def test_malformed_snapshot_one_line_error(
@@ -251,3 +253,32 @@ def test_streamed_parse_of_large_snapshots_matches(
     truncated.write_bytes(snap_file.read_bytes()[:-5000])
     with pytest.raises(CollectError, match="invalid JSON"):
         load_snapshot(truncated)
+
+
+def test_streamed_parse_rejects_deep_nesting_but_not_brackets_in_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seawall.k8s import collect
+
+    monkeypatch.setattr(collect, "STREAM_ABOVE_BYTES", 0)
+    tricky = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "x", "namespace": "a"},
+                "data": {"k": '[[[{{ "quoted" \\ ]]' + "]" * 300, "e": "", "n": [[[[1]]]]},
+            }
+        ],
+    }
+    (tmp_path / "ok.json").write_text(json.dumps(tricky))
+    assert [o["kind"] for o in load_snapshot(tmp_path / "ok.json").objects] == ["ConfigMap"]
+    (tmp_path / "deep.json").write_bytes(b'{"items":' + b"[" * 2_000_000)
+    with pytest.raises(CollectError, match="nesting deeper than 256"):
+        load_snapshot(tmp_path / "deep.json")
+    hidden = b'{"items":[' + b'"]",' * 1000 + b"[" * 5000 + b"]" * 5000 + b"]}"
+    (tmp_path / "hidden.json").write_bytes(hidden)
+    with pytest.raises(CollectError, match="nesting deeper"):
+        load_snapshot(tmp_path / "hidden.json")

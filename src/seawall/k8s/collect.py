@@ -22,6 +22,7 @@ log = logging.getLogger("seawall.k8s")
 
 MAX_SNAPSHOT_BYTES = 1 << 30  # one file; a 20,000-object snapshot is about 60 MiB
 STREAM_ABOVE_BYTES = 16 << 20  # larger snapshots are parsed item by item (see _stream_items)
+MAX_DEPTH = 256  # Kubernetes objects nest about 20 levels deep
 PAGE_SIZE = 500
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -181,6 +182,33 @@ def _read_file(file: Path) -> list[dict[str, Any]]:
     return list(_items(data, str(file)))
 
 
+_KEEP = b'"[]{}'
+_BRACKETS = bytes.maketrans(b"[]{}", b"()()")
+_DROP = bytes(i for i in range(256) if i not in _KEEP)
+
+
+def _check_nesting(file: Path, limit: int = MAX_DEPTH) -> None:
+    """CollectError if JSON nests deeper than ``limit``: the streaming parser has no depth limit, and
+    a file of nothing but ``[`` would make it build millions of nested lists.
+
+    Linear and in C: escapes are removed, every byte but quotes and brackets dropped, string contents
+    (odd segments between quotes) dropped, then innermost ``()`` pairs are removed once per level.
+    """
+    data = file.read_bytes().replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Empty strings go first: removing two adjacent quotes changes no byte's inside/outside status.
+    marks = data.translate(_BRACKETS, _DROP).replace(b'""', b"")
+    del data
+    brackets = b"".join(marks.split(b'"')[0::2])
+    del marks
+    for _ in range(limit):
+        shorter = brackets.replace(b"()", b"")
+        if len(shorter) == len(brackets):
+            break
+        brackets = shorter
+    if brackets:
+        raise CollectError(f"{file}: invalid JSON: unbalanced brackets or nesting deeper than {limit} levels")
+
+
 def _stream_items(file: Path) -> list[dict[str, Any]] | None:
     """The items of a large List, parsed one at a time and slimmed at once; None if it holds no items.
 
@@ -189,6 +217,7 @@ def _stream_items(file: Path) -> list[dict[str, Any]] | None:
     """
     import ijson
 
+    _check_nesting(file)
     out: list[dict[str, Any]] = []
     skipped = 0
     try:
