@@ -248,3 +248,19 @@ def test_many_keys_in_one_file_are_capped(engine):
 )
 def test_hostile_files_end_quickly_with_bounded_findings(engine, text):
     assert len(engine.scan("hostile.txt", text)) <= 20 * len(BUILTIN_RULES)
+
+
+@pytest.mark.parametrize(
+    ("begin", "headers"),
+    [
+        ("PGP PRIVATE KEY BLOCK", "Version: GnuPG v2\n\n"),
+        ("ENCRYPTED PRIVATE KEY", ""),
+        ("EC PRIVATE KEY", "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0F1E2D3C4B5A6978\n\n"),
+    ],
+)
+def test_pgp_encrypted_and_headed_key_blocks(engine, begin, headers):
+    body = base64.encodebytes(RNG.randbytes(600)).decode()
+    text = f"-----BEGIN {begin}-----\n{headers}{body}=Ab3x\n-----END {begin}-----\n"
+    (m,) = engine.scan("key.asc", text)
+    assert (m.rule_id, m.start_line, m.end_line) == ("private-key", 1, len(text.splitlines()))
+    assert body.splitlines()[0] not in "\n".join(m.context)
