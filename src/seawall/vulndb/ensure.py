@@ -18,6 +18,7 @@ from seawall.vulndb.ingest.osv import validate_record
 log = logging.getLogger("seawall.vulndb")
 
 DEMO_SNAPSHOT = "demo-osv.json.gz"
+DEMO_NVD = "demo-nvd.json.gz"
 DEMO_NOTE = (
     "Vulnerability data: the small demo snapshot embedded in Seawall (built from the test corpus), "
     "not a full database; run `seawall db update` for real scans."
@@ -39,16 +40,25 @@ def demo_snapshot_bytes() -> bytes:
     return resources.files("seawall").joinpath("data", "advisories", DEMO_SNAPSHOT).read_bytes()
 
 
+def demo_nvd_bytes() -> bytes:
+    """The gzip'd JSON list of ``[cve, nvd enrichment]`` rows shipped beside the snapshot (may be absent)."""
+    res = resources.files("seawall").joinpath("data", "advisories", DEMO_NVD)
+    return res.read_bytes() if res.is_file() else b""
+
+
 def open_demo(cache_dir: Path) -> store.VulnDB:
     """Build (once per snapshot version) and open the demo database under the cache directory."""
-    raw = demo_snapshot_bytes()
-    digest = hashlib.sha256(raw).hexdigest()[:16]
+    raw, nvd_raw = demo_snapshot_bytes(), demo_nvd_bytes()
+    digest = hashlib.sha256(raw + nvd_raw).hexdigest()[:16]
     demo_dir = cache_dir / "db-demo" / digest
     path = store.db_path(demo_dir)
     if not path.is_file():
         records = orjson.loads(gzip.decompress(raw))
         with store.building(demo_dir, fresh=True) as db:
             db.put_advisories((r for r in (validate_record(x, "demo") for x in records) if r), "demo")
+            if nvd_raw:
+                rows = orjson.loads(gzip.decompress(nvd_raw))
+                db.put_rows("nvd", ((str(cve), orjson.dumps(rec)) for cve, rec in rows))
             db.set_meta("demo", "1")
     return store.open_db(path)
 
