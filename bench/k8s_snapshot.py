@@ -187,13 +187,17 @@ def main() -> None:
             elapsed = time.perf_counter() - start
         if status != 0:
             raise SystemExit(proc.stderr.read().decode()[-2000:] if proc.stderr else "failed")
-        rows.append((" ".join(args_), elapsed, usage.ru_maxrss / 1024, out.stat().st_size))
+        cpu = usage.ru_utime + usage.ru_stime
+        rows.append((" ".join(args_), elapsed, cpu, usage.ru_maxrss / 1024, out.stat().st_size))
     print(f"Snapshot: {args.objects} objects, {size / 1e6:.1f} MB ({path})\n")
-    print("| command | wall time (s) | peak RSS (MiB) | report bytes |")
-    print("|---|---:|---:|---:|")
-    for flags, elapsed, peak, size_out in rows:
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"Load average after the runs: {load}\n")
+    print("| command | wall time (s) | CPU time (s) | peak RSS (MiB) | report bytes |")
+    print("|---|---:|---:|---:|---:|")
+    for flags, elapsed, cpu, peak, size_out in rows:
         print(
-            f"| `seawall k8s --snapshot snapshot.json {flags}` | {elapsed:.1f} | {peak:.0f} | {size_out:,} |"
+            f"| `seawall k8s --snapshot snapshot.json {flags}` "
+            f"| {elapsed:.1f} | {cpu:.1f} | {peak:.0f} | {size_out:,} |"
         )
 
 
