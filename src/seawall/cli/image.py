@@ -98,7 +98,7 @@ def image(
     options = analysis_options(
         g.quiet, no_cache, parallel, max_file_size, max_layer_size, max_compression_ratio, max_entries
     )
-    requested = parse_scanners(scanners)
+    requested = _scanners(ctx, scanners, format)
     options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
     if spec.transport == "dir":
         inventory = scan_directory(_existing_dir(spec.location), "rootfs", options)
@@ -153,7 +153,7 @@ def rootfs(
     options = analysis_options(
         g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
     )
-    requested = parse_scanners(scanners)
+    requested = _scanners(ctx, scanners, format)
     options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
     inventory = scan_directory(_existing_dir(str(path)), "rootfs", options)
     _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
@@ -192,7 +192,7 @@ def fs(
     options = analysis_options(
         g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
     )
-    requested = parse_scanners(scanners)
+    requested = _scanners(ctx, scanners, format)
     options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
     inventory = scan_directory(_existing_dir(str(path)), "fs", options)
     _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
@@ -213,6 +213,13 @@ def _log_warnings(warnings: tuple[str, ...]) -> None:
         log.warning("... and %d more warnings (--debug lists them)", len(warnings) - MAX_WARNINGS_SHOWN)
         for warning in warnings[MAX_WARNINGS_SHOWN:]:
             log.debug("%s", warning)
+
+
+def _scanners(ctx: typer.Context, text: str, fmt: str) -> tuple[str, ...]:
+    """The scanners to run: as Trivy, an SBOM format means inventory only unless scanners are asked for."""
+    if fmt in SBOM_FORMATS and not _given(ctx, "scanners"):
+        return ()
+    return parse_scanners(text)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -243,8 +250,6 @@ def _finish(
     from seawall.report.document import report_from_inventory
 
     report = report_from_inventory(inventory)
-    if fmt in SBOM_FORMATS and not _given(ctx, "scanners"):
-        scanners = ()  # as Trivy: an SBOM format means inventory only, unless scanners are asked for
     found = run_scanners(ScanRequest(inventory, report, scanners, ctx.obj, dict(ctx.params)))
     _log_warnings(inventory.warnings)
     write_report(report, fmt, output, list_all_pkgs or fmt in ("cyclonedx", "spdx-json"))
