@@ -163,7 +163,9 @@ def main() -> None:
             layout = single_image_layout(image)
             size = sum(p.stat().st_size for p in (layout / "blobs" / "sha256").iterdir()) / 1e6
             rows += bench_image(f"{label}, {size:.0f} MB gz", layout, Path(tmp) / label.split()[0])
-    print(f"Median of {RUNS} runs; peak RSS is the largest seen. Input: an OCI layout directory, gzip layers.\n")
+    print(
+        f"Median of {RUNS} runs; peak RSS is the largest seen. Input: an OCI layout directory, gzip layers.\n"
+    )
     print("| image | command | wall (s) | peak RSS (MiB) |")
     print("|---|---|---:|---:|")
     for label, name, seconds, rss in rows:
