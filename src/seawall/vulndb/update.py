@@ -38,6 +38,7 @@ DEFAULT_NVD_URL = "https://nvd.nist.gov/feeds/json/cve/2.0"
 DEFAULT_ECOSYSTEMS = (
     "PyPI", "npm", "Go", "Maven", "RubyGems", "crates.io", "NuGet", "Packagist", "Pub", "Hex",
     "Debian", "Ubuntu", "Alpine", "Rocky Linux", "AlmaLinux", "Wolfi", "Chainguard",
+    "Red Hat", "SUSE", "openSUSE",
 )  # fmt: skip
 DEFAULT_SOURCES = ("osv", "debian", "kev", "epss")
 ALL_SOURCES = ("osv", "debian", "alpine", "nvd", "kev", "epss")
