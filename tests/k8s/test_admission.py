@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import http.client
 import json
+import socket
 import ssl
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -344,3 +347,40 @@ def test_install_manifests(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
         deploy = next(d for d in docs if d["kind"] == "Deployment")
         assert flag in deploy["spec"]["template"]["spec"]["containers"][0]["args"]
     assert main(["k8s", "install", "--print", "--timeout", "99"]) == 2
+
+
+def test_connection_limit_closes_extra_connections(tmp_path: Path) -> None:
+    from seawall.k8s.admission import Evaluator, tls_context
+
+    cert, key = self_signed(tmp_path)
+    (tmp_path / "p.yaml").write_text("{}\n")
+    server = WebhookServer(
+        ("127.0.0.1", 0), Evaluator(load_policy(tmp_path / "p.yaml")), tls_context(cert, key), 2
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ctx = ssl.create_default_context(cafile=str(cert))
+    port = server.server_address[1]
+    try:
+        idle = [
+            ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+            for _ in range(2)
+        ]
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+        with pytest.raises((OSError, http.client.HTTPException)):
+            conn.request("GET", "/healthz")
+            conn.getresponse()
+        for s in idle:
+            s.close()
+        for _ in range(50):  # the handler threads notice the closed sockets and free their slots
+            try:
+                conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.1)
+        else:
+            pytest.fail("slots were not released")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -242,3 +242,15 @@ def test_node_sarif_and_junit(cfg: Path, tmp_path: Path, capsys: pytest.CaptureF
     suites = ET.fromstring(capsys.readouterr().out)
     names = [c.get("name") for c in suites.iter("testcase")]
     assert "[HIGH] CIS-4.2.1" in names and "[LOW] CIS-4.2.4" in names
+
+
+def test_links_out_of_a_mounted_root_are_not_followed(cfg: Path, tmp_path: Path) -> None:
+    """A mounted node's absolute link must not make the scanner read the scanning host's file."""
+    root = make_node(tmp_path / "node", good=False)
+    host_file = tmp_path / "host-kubelet.yaml"
+    host_file.write_text(json.dumps(GOOD_KUBELET))
+    config = root / "var/lib/kubelet/config.yaml"
+    config.unlink()
+    config.symlink_to(host_file)  # absolute, outside the root
+    results = _results(cfg, root)
+    assert results["4.2.1"].status == "FAIL"  # the host's good config was not read

@@ -335,11 +335,34 @@ class WebhookServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], evaluator: Evaluator, tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        evaluator: Evaluator,
+        tls: ssl.SSLContext | None,
+        max_connections: int = 256,
+    ) -> None:
         super().__init__(address, _Handler)
         self.evaluator = evaluator
+        # One thread per connection: beyond the limit, connections are closed at once rather than
+        # letting idle or hostile clients exhaust threads and memory.
+        self.max_connections = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
         if tls is not None:
             self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("connection limit (%d) reached: closing %s", self.max_connections, client_address)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def tls_context(cert: Path, key: Path) -> ssl.SSLContext:

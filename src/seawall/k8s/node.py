@@ -176,8 +176,14 @@ class Node:
             return None
 
     def read(self, path: str) -> str | None:
+        """A text file of the node (at most 4 MiB); None when absent, too big, or a link out of the root."""
         p = self.path(path)
         try:
+            # A mounted node root holds absolute links (/var/lib/kubelet/config.yaml -> /etc/...) that
+            # would resolve on the scanning host: follow them only while they stay inside the root.
+            if not p.resolve().is_relative_to(self.root.resolve()):
+                log.warning("%s: a link out of the node root %s, not read", path, self.root)
+                return None
             if p.is_dir():
                 return None
             with p.open("rb") as fh:
