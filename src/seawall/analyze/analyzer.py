@@ -37,9 +37,9 @@ class Analyzer:
     # directories) sets this and implements analyze_metadata(); its claims() then also sees
     # directories, and the walker never reads bytes for it.
     metadata_only: ClassVar[bool] = False
-    # The scanner that needs this analyzer: "" for inventory (always on); "secret" or "malware" for
-    # analyzers that run only when that scanner is chosen (--scanners).
-    scanner: ClassVar[str] = ""
+    # The scanners that need this analyzer: empty for inventory (always on); e.g. {"secret"} for
+    # analyzers that run only when one of those scanners is chosen (--scanners).
+    scanners: ClassVar[frozenset[str]] = frozenset()
 
     def configure(self, settings: Mapping[str, str]) -> None:
         """Take scanner settings (a custom rule file, a rule directory); the default ignores them."""
@@ -99,7 +99,7 @@ def default_analyzers(
 ) -> list[Analyzer]:
     """Instantiate the registered analyzers for a target kind (image, rootfs, fs), or only those named.
 
-    Scanner-specific analyzers (``scanner`` set) are included only when their scanner is in ``scanners``.
+    Scanner-specific analyzers (``scanners`` set) are included only when one of them is chosen.
     """
     from seawall.analyze.analyzers import ANALYZERS
 
@@ -109,7 +109,7 @@ def default_analyzers(
         cls()
         for cls in ANALYZERS
         if target in cls.targets
-        and (not cls.scanner or cls.scanner in chosen)
+        and (not cls.scanners or bool(cls.scanners & chosen))
         and (wanted is None or cls.name in wanted)
     ]
     config = dict(settings)

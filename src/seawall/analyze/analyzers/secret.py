@@ -68,7 +68,7 @@ class SecretAnalyzer(Analyzer):
 
     name = "secret"
     version = 1
-    scanner = "secret"
+    scanners = frozenset({"secret"})
     max_size = MAX_SECRET_FILE
 
     def __init__(self) -> None:
