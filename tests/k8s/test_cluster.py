@@ -282,3 +282,18 @@ def test_streamed_parse_rejects_deep_nesting_but_not_brackets_in_strings(
     (tmp_path / "hidden.json").write_bytes(hidden)
     with pytest.raises(CollectError, match="nesting deeper"):
         load_snapshot(tmp_path / "hidden.json")
+
+
+def test_cel_policy_findings(snap_file: Path, tmp_path: Path) -> None:
+    from seawall.misconfig.policy import load_policies
+
+    policy = tmp_path / "team.yaml"
+    policy.write_text(
+        "id: CUSTOM-TEAM\nseverity: HIGH\nmatch: {kinds: [Deployment]}\n"
+        "expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"\n"
+        "message: the team label is missing\n"
+    )
+    result = audit(load_snapshot(snap_file), policies=load_policies(policy))
+    hits = {f.resource for f in result.findings if f.check.id == "CUSTOM-TEAM"}
+    assert "Deployment/bad/miner" in hits
+    assert not any(r.startswith(("ReplicaSet/", "Pod/bad/")) for r in hits)
