@@ -1,16 +1,21 @@
-"""Red Hat, CentOS, SUSE, openSUSE, Rocky, Wolfi and Chainguard matching with real corpus advisories.
+"""Red Hat, CentOS, SUSE, openSUSE, SLE Micro, Ubuntu, Rocky, Wolfi and Chainguard matching with real advisories.
 
 Red Hat and SUSE records are the vendors' own advisories from the corpus (RHSA CSAF, SUSE CVRF) converted
-to the OSV shape by ``distroosv``; Rocky, Wolfi and Chainguard records are real OSV files as published.
+to the OSV shape by ``distroosv``; Ubuntu, Rocky, Wolfi and Chainguard records are real OSV files as published.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
+import orjson
 import pytest
 from distroosv import CHAINGUARD_OSV, ROCKY_OSV, UBUNTU_OSV, rhsa_records, suse_records
+from feedserver import FeedServer
 
+from seawall.cli.main import main
 from seawall.model import Inventory, OSInfo, Package, Severity
 from seawall.scan.findings import DetectedVulnerability
 from seawall.scan.policy import VulnOptions
@@ -105,6 +110,10 @@ def test_sle_micro_and_opensuse_releases(distro_db: store.VulnDB) -> None:
         "libgnutls30": {"SUSE-SU-2024:2546-1 3.7.3-150400.8.1"}
     }
     assert _found(distro_db, "sle-micro", "5.4", gnutls) == {}
+    # SUSE-SU-2025:20377-1 is filed under the renamed product "SUSE Linux Micro 6.0".
+    docker = _rpm("docker", "27.5.0_ce", "2.1")
+    assert _found(distro_db, "sle-micro", "6.0", docker) == {"docker": {"SUSE-SU-2025:20377-1 27.5.1_ce-3.1"}}
+    assert _found(distro_db, "sle-micro", "5.5", docker) == {}
     swan = _rpm("strongswan-libs0", "5.6.0", "lp151.4.2.1", src="strongswan")
     assert _found(distro_db, "opensuse-leap", "15.1", swan) == {
         "strongswan-libs0": {"openSUSE-SU-2019:2598-1 5.6.0-lp151.4.3.1"}
@@ -180,3 +189,37 @@ def test_ubuntu_real_osv_records_cve_and_usn_merge(distro_db: store.VulnDB) -> N
 def test_ecosystem_prefix_lookup_is_exact_case(distro_db: store.VulnDB, tmp_path: Path) -> None:
     assert distro_db.ecosystems_with_prefix("red hat:") == []
     assert "Red Hat:rhel_els:6" in distro_db.ecosystems_with_prefix("Red Hat:")
+
+
+def test_db_update_fetches_red_hat_and_suse_archives(tmp_path: Path) -> None:
+    def zipped(records: list[dict[str, object]]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for r in records:
+                zf.writestr(f"{r['id']}.json".replace(":", "_"), orjson.dumps(r))
+        return buf.getvalue()
+
+    suse = list(suse_records())
+    files = {
+        "/osv/Red%20Hat/all.zip": zipped(list(rhsa_records())),
+        "/osv/SUSE/all.zip": zipped([r for r in suse if r["id"].startswith("SUSE-")]),
+    }
+    srv = FeedServer(files=files).start()
+    try:
+        db_dir = tmp_path / "db"
+        args = ["-q", "db", "update", "--db-dir", str(db_dir), "--source", "osv", "--osv-url", f"{srv.url}/osv",
+                "--ecosystems", "Red Hat,SUSE", "--timeout", "20"]  # fmt: skip
+        assert main(args) == 0
+    finally:
+        srv.stop()
+    db = store.open_db(store.db_path(db_dir))
+    try:
+        assert {s.name for s in db.sources()} >= {"osv:Red Hat", "osv:SUSE"}
+        assert _found(db, "redhat", "9.4", _rpm("python3.9", "3.9.16", "1.el9")) == {
+            "python3.9": {"CVE-2024-8088 0:3.9.18-3.el9_4.5, 0:3.9.19-8.el9"}
+        }
+        assert _found(db, "suse linux enterprise server", "15.1", _rpm("helm-mirror", "0.2.0", "1.1")) == {
+            "helm-mirror": {"SUSE-SU-2019:0048-2 0.2.1-1.7.1"}
+        }
+    finally:
+        db.close()

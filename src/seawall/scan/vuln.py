@@ -79,7 +79,9 @@ def os_ecosystems(os_info: OSInfo | None) -> list[str]:
     if family == "opensuse-tumbleweed":
         return ["openSUSE:Tumbleweed"]
     if family == "sle-micro":
-        return [f"SUSE:Linux Enterprise Micro {'.'.join(parts[:2])}"]
+        # SUSE renamed the product "SUSE Linux Micro" from 6.0 on.
+        product = "Linux Micro" if major.isdigit() and int(major) >= 6 else "Linux Enterprise Micro"
+        return [f"SUSE:{product} {'.'.join(parts[:2])}"]
     return []
 
 
