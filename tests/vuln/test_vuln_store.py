@@ -126,7 +126,7 @@ def test_db_import_of_osv_files_and_status_table(tmp_path: Path, capsys: pytest.
 
 
 def test_ubuntu_priority_and_lts_ecosystem(tmp_path: Path) -> None:
-    # The corpus has no Ubuntu OSV record; this one follows osv.dev's UBUNTU-CVE shape (priority in severity).
+    # A minimal UBUNTU-CVE-shaped record (priority in severity); real Ubuntu OSV records: test_vuln_distro_streams.
     rec = {"id": "UBUNTU-CVE-2024-0001", "upstream": ["CVE-2024-0001"], "severity": [{"type": "Ubuntu", "score": "medium"}],
            "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "openssl"},
                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.15"}]}]}]}  # fmt: skip
