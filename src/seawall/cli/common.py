@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Annotated
 
 from seawall.analyze.streams import Limits
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
 from seawall.report import FORMATS, render
 from seawall.report.document import Report
-from seawall.settings import env_var
 
 if TYPE_CHECKING:
     from seawall.analyze.pipeline import AnalysisOptions
 
 KNOWN_SCANNERS = ("vuln", "misconfig", "secret", "malware", "license")
-
-
-def _opt(*names: str, help: str, **kw: Any) -> Any:
-    """A typer option whose environment variable is ``SEAWALL_<FLAG>``."""
-    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
 
 
 FormatOpt = Annotated[

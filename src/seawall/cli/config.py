@@ -10,18 +10,13 @@ from typing import Annotated
 import orjson
 import typer
 
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
 from seawall.model import Severity
-from seawall.settings import env_var
 
 log = logging.getLogger("seawall.misconfig")
 
 FORMATS = ("table", "json", "sarif", "junit")
-
-
-def _opt(*names: str, help: str) -> typer.models.OptionInfo:
-    option: typer.models.OptionInfo = typer.Option(*names, envvar=env_var(names[0]), help=help)
-    return option
 
 
 def register(app: typer.Typer) -> None:

@@ -13,19 +13,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
 from seawall.model import ContentFinding, Inventory, LayerRef, LocatedFinding, Severity
 from seawall.report.document import Report, Result
-from seawall.settings import env_var
 
 if TYPE_CHECKING:
     from seawall.analyze.pipeline import AnalysisOptions
-
-
-def _opt(*names: str, help: str, **kw: Any) -> Any:
-    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
 
 
 SecretConfigOpt = Annotated[

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from seawall.cli.vulnopts import DBDirOpt, _opt, db_settings
+from seawall.cli.opts import option as _opt
+from seawall.cli.vulnopts import DBDirOpt, db_settings
 from seawall.errors import UsageError
 
 db_app = typer.Typer(help="Manage the vulnerability database.", no_args_is_help=True)

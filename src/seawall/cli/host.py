@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
-from seawall.settings import env_var
 
 if TYPE_CHECKING:  # the audit modules are imported when the command runs, to keep start-up fast
     from seawall.host.snapshot import HostSnapshot
@@ -20,10 +20,6 @@ if TYPE_CHECKING:  # the audit modules are imported when the command runs, to ke
 log = logging.getLogger("seawall.host")
 
 FORMATS = ("table", "json", "sarif", "junit")
-
-
-def _opt(*names: str, help: str, **kw: Any) -> Any:
-    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,11 +21,11 @@ from seawall.cli.common import (
     OutputOpt,
     ParallelOpt,
     ScannersOpt,
-    _opt,
     analysis_options,
     parse_scanners,
     write_report,
 )
+from seawall.cli.opts import option as _opt
 
 if TYPE_CHECKING:
     from seawall.model import Inventory

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from seawall.cli.common import _opt
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
 
 log = logging.getLogger("seawall.k8s")

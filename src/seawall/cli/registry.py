@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
-from seawall.settings import env_var
 
 registry_app = typer.Typer(
     help="Registry protection: token auth server, registry audit, access monitoring.", no_args_is_help=True
@@ -20,10 +20,6 @@ registry_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     """Add the ``registry`` command group to the application."""
     app.add_typer(registry_app, name="registry")
-
-
-def _opt(*names: str, help: str, **kw: Any) -> Any:
-    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -6,19 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
 from seawall.model import Severity
-from seawall.settings import env_var
 
 if TYPE_CHECKING:  # the scanner's modules load only when a scan runs, to keep start-up fast
     from seawall.scan.policy import VulnOptions
     from seawall.vulndb.ensure import DBSettings
-
-
-def _opt(*names: str, help: str, **kw: Any) -> Any:
-    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
 
 
 SeverityOpt = Annotated[
