@@ -161,6 +161,41 @@ def test_network_policy_selection() -> None:
     assert _run(base + other_ns, "K8S039")
 
 
+def _deployment(name: str, namespace: str, app: str) -> str:
+    return (
+        f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
+        f"spec:\n  template:\n    metadata: {{labels: {{app: {app}}}}}\n"
+        f"    spec:\n      containers: [{{name: c, image: busybox:1.36}}]\n"
+    )
+
+
+def test_network_policy_reported_once_per_namespace() -> None:
+    """One K8S039 finding per namespace, naming every workload no policy selects."""
+    text = (
+        _deployment("web", "apps", "web")
+        + _deployment("api", "apps", "api")
+        + _deployment("db", "data", "db")
+        + _deployment("cache", "data", "cache")
+        + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: n, namespace: data}\nspec: {podSelector: {matchLabels: {app: db}}}\n"
+    )
+    found = {f[4] for f in _run(text, "K8S039")}
+    assert found == {
+        'namespace "apps" has no NetworkPolicy; exposed 2 workloads: Deployment/web, Deployment/api',
+        'namespace "data": no NetworkPolicy selects 1 workload: Deployment/cache',
+    }
+    # The finding sits on the first exposed workload of the namespace.
+    lines = sorted(f[1] for f in _run(text, "K8S039"))
+    assert lines == [9, 36]  # web (document 1) and cache (document 4)
+
+
+def test_network_policy_list_is_bounded() -> None:
+    text = "".join(_deployment(f"w{i}", "big", f"w{i}") for i in range(25))
+    [(_, _, _, _, message)] = _run(text, "K8S039")
+    assert "25 workloads" in message and message.endswith("and 5 more")
+    assert "Deployment/w19" in message and "Deployment/w20" not in message
+
+
 def test_libyaml_and_pure_python_loaders_agree(shared_dir: Path) -> None:
     """The LibYAML-backed loader gives the same data and the same line map as yamlsafe's own loader."""
     from seawall import yamlsafe

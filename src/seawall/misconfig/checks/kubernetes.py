@@ -1003,35 +1003,91 @@ def _k8s038(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
         yield Hit("Service of type LoadBalancer sets no loadBalancerSourceRanges", ("spec", "type"))
 
 
-def _policy_selects(policy: ConfigObject, namespace: str, labels: Mapping[str, Any]) -> bool:
-    # An unset namespace is decided at apply time: assume manifests applied together share it.
+def _apply_unit(obj: ConfigObject) -> str:
+    # Manifests without a namespace land in whatever namespace they are applied to; assume the files of
+    # one directory are applied together (kubectl apply -f DIR), and unrelated directories are not.
+    return obj.file.rpartition("/")[0]
+
+
+def _policy_selects(
+    policy: ConfigObject, namespace: str, labels: Mapping[str, Any], unit: str | None = None
+) -> bool:
     policy_ns = namespace_of(policy)
     if policy_ns and namespace and policy_ns != namespace:
+        return False
+    if not policy_ns and not namespace and unit is not None and _apply_unit(policy) != unit:
         return False
     selector = get(policy.data, "spec", "podSelector")
     return isinstance(selector, Mapping) and labels_match(selector, labels)
 
 
+# Exposed workloads per namespace for the last ScanContext seen: K8S039 reports once per namespace,
+# on its first exposed workload, and every object of the scan asks. Holding the context keeps its id
+# from being reused.
+_EXPOSED: list[tuple[ScanContext, dict[tuple[str, str], list[ConfigObject]]]] = []
+_MAX_LISTED = 20  # workload names spelled out in one message; the rest are counted
+
+
+def _exposed_by_namespace(ctx: ScanContext) -> dict[tuple[str, str], list[ConfigObject]]:
+    last = _EXPOSED[-1] if _EXPOSED else None  # one read: other threads may replace the entry
+    if last is not None and last[0] is ctx:
+        return last[1]
+    policies = ctx.of_kind("NetworkPolicy")
+    groups: dict[tuple[str, str], list[ConfigObject]] = {}
+    for obj in ctx.objects:
+        for pod in _pods(obj):
+            if pod.spec.get("hostNetwork") is True:
+                continue  # NetworkPolicy does not apply to host-network pods
+            namespace = namespace_of(obj)
+            labels = mapping(pod.metadata.get("labels"))
+            unit = "" if namespace else _apply_unit(obj)
+            if not any(_policy_selects(p, namespace, labels, unit) for p in policies):
+                groups.setdefault((namespace, unit), []).append(obj)
+    _EXPOSED[:] = [(ctx, groups)]
+    return groups
+
+
+def _workload_name(obj: ConfigObject) -> str:
+    name = get(obj.data, "metadata", "name")
+    return f"{obj.kind}/{name if isinstance(name, str) else ''}"
+
+
 @_k8s_check(
     "K8S039",
-    "Workload not selected by any NetworkPolicy",
+    "Namespace without a NetworkPolicy for its workloads",
     Severity.LOW,
     "Pods that no NetworkPolicy selects accept traffic from every pod in the cluster (CIS 5.3.2). "
-    "Evaluated against the NetworkPolicies among the scanned objects.",
-    "Add a NetworkPolicy (at least a default-deny one) in the workload's namespace.",
+    "Reported once per namespace, on its first exposed workload, listing every exposed workload; "
+    "evaluated against the NetworkPolicies among the scanned objects.",
+    "Add a NetworkPolicy (at least a default-deny one) in the namespace.",
     [(K8S_CIS, "5.3.2"), (K8S_NSA, "Network separation")],
     refs=["https://kubernetes.io/docs/concepts/services-networking/network-policies/"],
 )
 def _k8s039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
-    for pod in _pods(obj):
-        if pod.spec.get("hostNetwork") is True:
-            continue  # NetworkPolicy does not apply to host-network pods
-        namespace = namespace_of(obj)
-        labels = mapping(pod.metadata.get("labels"))
-        policies = ctx.of_kind("NetworkPolicy")
-        if not any(_policy_selects(p, namespace, labels) for p in policies):
-            where = f'namespace "{namespace}"' if namespace else "its namespace"
-            yield Hit(f"no NetworkPolicy in {where} selects this workload's pods", pod.path)
+    pod = pod_template(obj)
+    if pod is None or pod.spec.get("hostNetwork") is True:
+        return
+    namespace = namespace_of(obj)
+    exposed = _exposed_by_namespace(ctx).get((namespace, "" if namespace else _apply_unit(obj)), [])
+    if not exposed or exposed[0] is not obj:
+        return
+    names = [_workload_name(o) for o in exposed[:_MAX_LISTED]]
+    more = f" and {len(exposed) - _MAX_LISTED} more" if len(exposed) > _MAX_LISTED else ""
+    where = (
+        f'namespace "{namespace}"' if namespace else f"the namespace {_apply_unit(obj) or '.'}/ is applied to"
+    )
+    has_policy = any(
+        namespace_of(p) == namespace
+        if namespace_of(p) and namespace
+        else bool(namespace) or _apply_unit(p) == _apply_unit(obj)
+        for p in ctx.of_kind("NetworkPolicy")
+    )
+    what = "no NetworkPolicy selects" if has_policy else "has no NetworkPolicy; exposed"
+    count = f"{len(exposed)} workload{'s' if len(exposed) != 1 else ''}"
+    if has_policy:
+        yield Hit(f"{where}: {what} {count}: {', '.join(names)}{more}", pod.path)
+    else:
+        yield Hit(f"{where} {what} {count}: {', '.join(names)}{more}", pod.path)
 
 
 @_k8s_check(
