@@ -27,7 +27,8 @@ _CGROUP_ID = re.compile(
 DEFAULT_SOCKETS = ("/run/podman/podman.sock", "/var/run/docker.sock")
 CGROUP2_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 EXEC_TYPES = frozenset({"execve", "execveat"})
-MISS_TTL = 5.0
+MISS_TTL = 1.0
+LIST_INTERVAL = 0.5
 MAX_CACHE = 4096
 
 
@@ -157,8 +158,8 @@ class ContainerResolver:
         self._meta: dict[str, dict[str, Any]] = {}
         self._misses: dict[str, float] = {}
         self._incomplete: dict[str, tuple[float, int]] = {}
-        self._mount_cid: dict[str, str] = {}
-        self._mount_scan = 0.0
+        self._running: list[str] = []
+        self._listed = -LIST_INTERVAL
         self._pid_cid: dict[int, str | None] = {}
         self._cgroup_ids: dict[int, str] = {}
         self._cgroup_scan = 0.0
@@ -203,24 +204,52 @@ class ContainerResolver:
         self._pid_cid[pid] = cid
         return cid
 
-    def container_of_mount(self, mount_point: str) -> str | None:
-        """The running container whose root filesystem is mounted at ``mount_point`` (API lookup)."""
-        cid = self._mount_cid.get(mount_point)
-        if cid is not None or self._client is None or time.monotonic() - self._mount_scan < 1.0:
-            return cid
-        self._mount_scan = time.monotonic()
+    def container_of_file(self, dev: int, ino: int, path: str) -> str | None:
+        """The running container whose upper layer holds this file (device and inode must match).
+
+        fanotify reports an overlay write as the real file in the container's upper dir, reached
+        through a mount private to that overlay. Known containers are checked with one ``stat``
+        each; the running list is refreshed from the API at most twice a second.
+        """
+        for attempt in range(2):
+            for full in self._running:
+                if self._holds(full, path, dev, ino):
+                    return full
+            if attempt or time.monotonic() - self._listed < LIST_INTERVAL:
+                break
+            self._refresh_running()
+        return None
+
+    def _holds(self, cid: str, path: str, dev: int, ino: int) -> bool:
+        layers = (self._meta.get(cid) or {}).get("_layers")
+        if not layers:
+            return False
+        try:
+            st = os.stat(layers[0] + path, follow_symlinks=False)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == (dev, ino)
+
+    def _refresh_running(self) -> None:
+        self._listed = time.monotonic()
+        if self._client is None:
+            return
         try:
             resp = self._client.get("/v1.41/containers/json")
             listing = resp.json() if resp.status_code == 200 else []
         except (httpx.HTTPError, ValueError):
-            return None
+            return
+        running: list[str] = []
         for item in listing if isinstance(listing, list) else []:
             full = str(item.get("Id", "")) if isinstance(item, dict) else ""
-            meta = self._meta.get(full) or self._fetch(full)
-            layers = meta.get("_layers") if meta else None
-            if layers:
-                self._mount_cid[layers[1]] = full
-        return self._mount_cid.get(mount_point)
+            meta = self._meta.get(full)
+            if meta is None or "_layers" not in meta:
+                meta = self._fetch(full)
+                if meta is None:
+                    continue
+                self._meta[full] = meta
+            running.append(full)
+        self._running = running
 
     def forget_pid(self, pid: int) -> None:
         """Drop a pid from the cache (the process exited)."""
@@ -284,9 +313,10 @@ class ContainerResolver:
             if cid is None:
                 pid = event.get("proc.pid")
                 cid = self.container_of_pid(pid) if isinstance(pid, int) else None
-            mount = event.pop("_mount_point", None)
-            if cid is None and isinstance(mount, str):
-                cid = self.container_of_mount(mount)
+            ident = event.pop("_file", None)
+            path = event.get("fd.name")
+            if cid is None and isinstance(ident, tuple) and len(ident) == 2 and isinstance(path, str):
+                cid = self.container_of_file(int(ident[0]), int(ident[1]), path)
         if cid is None:
             event.setdefault("container.id", "host")
             event.setdefault("container.name", "host")

@@ -16,6 +16,7 @@ import os
 import select
 import struct
 import threading
+import time
 from collections.abc import Iterator
 
 from seawall.errors import UsageError
@@ -37,20 +38,6 @@ FAN_Q_OVERFLOW = 0x4000
 FAN_NOFD = -1
 AT_FDCWD = -100
 _META = struct.Struct("=IBBHQii")  # event_len, vers, reserved, metadata_len, mask, fd, pid
-
-
-def _mountinfo() -> dict[int, str]:
-    """Mount id -> mount point, from ``/proc/self/mountinfo`` (octal escapes decoded)."""
-    out: dict[int, str] = {}
-    try:
-        with open("/proc/self/mountinfo") as f:
-            for line in f:
-                fields = line.split()
-                if len(fields) > 4:
-                    out[int(fields[0])] = fields[4].encode().decode("unicode_escape")
-    except OSError:
-        pass
-    return out
 
 
 def parse_events(buf: bytes) -> Iterator[tuple[int, int, int]]:
@@ -96,7 +83,7 @@ class FanotifySource:
                 os.close(fd)
                 raise UsageError(f"fanotify_mark on {path} failed: {os.strerror(err)}")
         self._me = os.getpid()
-        self._mounts: dict[int, str] = _mountinfo()
+        self._procs: dict[int, tuple[float, Event]] = {}
 
     def stop(self) -> None:
         """End ``events()`` within a poll interval."""
@@ -110,7 +97,7 @@ class FanotifySource:
                 if not ready:
                     continue
                 try:
-                    buf = os.read(self.fd, 65536)
+                    buf = os.read(self.fd, 1 << 18)
                 except BlockingIOError:
                     continue
                 for mask, fd, pid in parse_events(buf):
@@ -121,43 +108,38 @@ class FanotifySource:
                         if pid == self._me:
                             continue
                         path = os.readlink(f"/proc/self/fd/{fd}")
-                        mount = self._mount_point(fd)
+                        st = os.fstat(fd)
                     except OSError:
                         self.stats.add("dropped")
                         continue
                     finally:
                         os.close(fd)
                     ev = self.event(pid, path)
-                    if mount is not None:
-                        # The writer is often gone already (cp exits at once); the file's mount
-                        # still names the container's root filesystem.
-                        ev["_mount_point"] = mount
+                    # The writer is often gone already (cp exits at once). The file itself still names
+                    # the container: for an overlay root it is the real file in the container's upper
+                    # dir, reached through overlayfs' private mount (so the path is container-relative).
+                    ev["_file"] = (st.st_dev, st.st_ino)
                     self.stats.add("received")
                     yield ev
         finally:
             os.close(self.fd)
 
-    def _mount_point(self, fd: int) -> str | None:
-        """The mount point (in our namespace) of the file behind ``fd``, from its ``mnt_id``."""
-        mnt_id = None
-        with open(f"/proc/self/fdinfo/{fd}") as f:
-            for line in f:
-                if line.startswith("mnt_id:"):
-                    mnt_id = int(line.split()[1])
-                    break
-        if mnt_id is None:
-            return None
-        mp = self._mounts.get(mnt_id)
-        if mp is None:
-            self._mounts = _mountinfo()
-            mp = self._mounts.get(mnt_id)
-        return mp if mp not in (None, "/") else None
+    def _process(self, pid: int) -> Event:
+        """Process fields, cached for a second: a writer usually closes many files in a burst."""
+        now = time.monotonic()
+        hit = self._procs.get(pid)
+        if hit is not None and now - hit[0] < 1.0:
+            return dict(hit[1])
+        fields = process_fields(pid) or {"proc.pid": pid}
+        if len(self._procs) > 4096:
+            self._procs.clear()
+        self._procs[pid] = (now, fields)
+        return dict(fields)
 
-    @staticmethod
-    def event(pid: int, path: str) -> Event:
+    def event(self, pid: int, path: str) -> Event:
         """The Falco-shaped write event for ``pid`` having written ``path``."""
         path = path.removesuffix(" (deleted)")
-        ev = process_fields(pid) or {"proc.pid": pid}
+        ev = self._process(pid)
         ev.update(
             {
                 "evt.type": "openat",

@@ -31,6 +31,7 @@ PROC_CN_MCAST_IGNORE = 2
 NLMSG_DONE = 3
 PROC_EVENT_EXEC = 0x00000002
 PROC_EVENT_EXIT = 0x80000000
+SO_RCVBUFFORCE = 33
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _CN_MSG = struct.Struct("=IIIIHH")
@@ -69,7 +70,10 @@ class ProcConnectorSource:
         self._stop = threading.Event()
         try:
             self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+            try:  # beyond net.core.rmem_max (root only): exec bursts otherwise overflow the socket
+                self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 * 1024 * 1024)
+            except OSError:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
             self.sock.bind((os.getpid(), CN_IDX_PROC))
             self.sock.send(_control(PROC_CN_MCAST_LISTEN))
         except OSError as exc:
