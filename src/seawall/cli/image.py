@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -120,82 +121,63 @@ def image(
     _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
 
 
-def rootfs(
-    ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="Root filesystem directory.")],
-    format: FormatOpt = "table",
-    output: OutputOpt = None,
-    list_all_pkgs: ListAllPkgsOpt = False,
-    scanners: ScannersOpt = "vuln,secret",
-    max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
-    max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
-    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
-    severity: vo.SeverityOpt = "",
-    ignore_unfixed: vo.IgnoreUnfixedOpt = False,
-    ignore_status: vo.IgnoreStatusOpt = "",
-    fail_on: vo.FailOnOpt = "",
-    ignorefile: vo.IgnoreFileOpt = None,
-    vex: vo.VexOpt = None,
-    detection_priority: vo.DetectionPriorityOpt = "precise",
-    sort: vo.SortOpt = "severity",
-    db_dir: vo.DBDirOpt = None,
-    skip_db_update: vo.SkipDBUpdateOpt = False,
-    offline: vo.OfflineOpt = False,
-    db_max_age: vo.DBMaxAgeOpt = 24.0,
-    secret_config: cs.SecretConfigOpt = None,
-    malware_rules: cs.MalwareRulesOpt = None,
-    malware_hashes: cs.MalwareHashesOpt = None,
-) -> None:
-    """Scan an unpacked root filesystem (a mounted image, a VM disk, a chroot)."""
-    from seawall.analyze.pipeline import scan_directory
-
-    g = ctx.obj
-    options = analysis_options(
-        g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
-    )
-    requested = _scanners(ctx, scanners, format)
-    options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
-    inventory = scan_directory(_existing_dir(str(path)), "rootfs", options)
-    _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
+DirArg = Annotated[Path, typer.Argument(help="The directory to scan.")]
 
 
-def fs(
-    ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="Project directory (source tree or checkout).")],
-    format: FormatOpt = "table",
-    output: OutputOpt = None,
-    list_all_pkgs: ListAllPkgsOpt = False,
-    scanners: ScannersOpt = "vuln,secret",
-    max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
-    max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
-    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
-    severity: vo.SeverityOpt = "",
-    ignore_unfixed: vo.IgnoreUnfixedOpt = False,
-    ignore_status: vo.IgnoreStatusOpt = "",
-    fail_on: vo.FailOnOpt = "",
-    ignorefile: vo.IgnoreFileOpt = None,
-    vex: vo.VexOpt = None,
-    detection_priority: vo.DetectionPriorityOpt = "precise",
-    sort: vo.SortOpt = "severity",
-    db_dir: vo.DBDirOpt = None,
-    skip_db_update: vo.SkipDBUpdateOpt = False,
-    offline: vo.OfflineOpt = False,
-    db_max_age: vo.DBMaxAgeOpt = 24.0,
-    secret_config: cs.SecretConfigOpt = None,
-    malware_rules: cs.MalwareRulesOpt = None,
-    malware_hashes: cs.MalwareHashesOpt = None,
-) -> None:
-    """Scan a project directory: lockfiles and installed packages (node_modules, virtualenvs, vendor)."""
-    from seawall.analyze.pipeline import scan_directory
+def _directory_command(kind: str, doc: str) -> Callable[..., None]:
+    """``rootfs`` and ``fs``: one directory scan, two analyzer sets (installed packages vs. lockfiles too)."""
 
-    g = ctx.obj
-    options = analysis_options(
-        g.quiet, False, 1, max_file_size, DEFAULT_LIMITS.max_layer_size, DEFAULT_LIMITS.max_ratio, max_entries
-    )
-    requested = _scanners(ctx, scanners, format)
-    options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
-    inventory = scan_directory(_existing_dir(str(path)), "fs", options)
-    _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
+    def command(
+        ctx: typer.Context,
+        path: DirArg,
+        format: FormatOpt = "table",
+        output: OutputOpt = None,
+        list_all_pkgs: ListAllPkgsOpt = False,
+        scanners: ScannersOpt = "vuln,secret",
+        max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
+        max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
+        exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+        severity: vo.SeverityOpt = "",
+        ignore_unfixed: vo.IgnoreUnfixedOpt = False,
+        ignore_status: vo.IgnoreStatusOpt = "",
+        fail_on: vo.FailOnOpt = "",
+        ignorefile: vo.IgnoreFileOpt = None,
+        vex: vo.VexOpt = None,
+        detection_priority: vo.DetectionPriorityOpt = "precise",
+        sort: vo.SortOpt = "severity",
+        db_dir: vo.DBDirOpt = None,
+        skip_db_update: vo.SkipDBUpdateOpt = False,
+        offline: vo.OfflineOpt = False,
+        db_max_age: vo.DBMaxAgeOpt = 24.0,
+        secret_config: cs.SecretConfigOpt = None,
+        malware_rules: cs.MalwareRulesOpt = None,
+        malware_hashes: cs.MalwareHashesOpt = None,
+    ) -> None:
+        from seawall.analyze.pipeline import scan_directory
+
+        g = ctx.obj
+        limits = DEFAULT_LIMITS
+        options = analysis_options(
+            g.quiet, False, 1, max_file_size, limits.max_layer_size, limits.max_ratio, max_entries
+        )
+        requested = _scanners(ctx, scanners, format)
+        options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
+        inventory = scan_directory(_existing_dir(str(path)), kind, options)
+        _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
+
+    command.__doc__ = doc
+    command.__name__ = kind
+    return command
+
+
+rootfs = _directory_command(
+    "rootfs",
+    "Scan an unpacked root filesystem (a mounted image, a VM disk, a chroot).",
+)
+fs = _directory_command(
+    "fs",
+    "Scan a project directory: lockfiles and installed packages (node_modules, virtualenvs, vendor).",
+)
 
 
 SBOM_FORMATS = ("cyclonedx", "spdx-json")

@@ -172,11 +172,11 @@ def hoist_global_options(args: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    name = _command_name(args)
-    register_commands([name] if name else [])
-    command = typer.main.get_command(app)
     debug = "--debug" in args or "-d" in args
     try:
+        name = _command_name(args)
+        register_commands([name] if name else [])
+        command = typer.main.get_command(app)
         config = load_config_file(_config_path(args))
         default_map = _cascade(command, config, config)
         rv = command.main(args=args, prog_name="seawall", default_map=default_map, standalone_mode=False)
