@@ -145,7 +145,7 @@ def _run_scenario(podman: Podman, source: Source, wanted: set[str], name: str, p
          "-c", script],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
-    thread.join(timeout=60)  # the agent may lag behind a busy host; it stops once every rule fired
+    thread.join(timeout=30)  # the agent may lag behind a busy host; it stops once every rule fired
     source.stop()
     thread.join(timeout=10)
     return collect.alerts
