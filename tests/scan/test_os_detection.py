@@ -64,3 +64,13 @@ def test_distroless_is_marked():
 def test_garbage_is_not_an_os():
     assert detect({"etc/os-release": "\x00\x01binary junk\nID=\n"}) is None
     assert detect({"etc/debian_version": ""}) is None
+
+
+def test_suse_micro_and_sap():
+    micro = 'NAME="SL-Micro"\nVERSION="6.0"\nID="sl-micro"\nID_LIKE="suse"\nVERSION_ID="6.0"\n'
+    sap = 'NAME="SLES_SAP"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nID="sles_sap"\nID_LIKE="suse"\n'
+    assert (detect({"etc/os-release": micro}).family, detect({"etc/os-release": micro}).name) == (
+        "sle-micro",
+        "6.0",
+    )
+    assert detect({"etc/os-release": sap}).family == "suse linux enterprise server"

@@ -24,6 +24,8 @@ _FAMILIES = {
     "opensuse": "opensuse-leap",
     "sles": "suse linux enterprise server",
     "sle-micro": "sle-micro",
+    "sl-micro": "sle-micro",  # SUSE Linux Micro 6.x
+    "sles_sap": "suse linux enterprise server",
     "wolfi": "wolfi",
     "chainguard": "chainguard",
     "photon": "photon",
@@ -62,7 +64,7 @@ class OSReleaseAnalyzer(Analyzer):
     """Detects the distribution and release."""
 
     name = "os-release"
-    version = 1
+    version = 2
     paths = frozenset(PRIORITY)
     max_size = 64 * 1024
 
