@@ -542,3 +542,16 @@ IMAGE_FILES: dict[str, tuple[tuple[str, int], tuple[str, int]]] = {
     "IMG010": (("usr/local/bin/helper", 0o104755), ("usr/local/bin/helper", 0o100755)),
     "IMG011": (("usr/lib/libx.so", 0o100666), ("tmp/scratch", 0o100666)),
 }
+
+# Package-cache check: (path, size) entries of one layer, failing and passing, totalled by the real
+# package-cache analyzer.
+IMAGE_CACHES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]] = {
+    "IMG012": (
+        (("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", 151_000),),
+        (
+            ("var/lib/apt/lists/lock", 0),
+            ("var/cache/apt/archives/lock", 0),
+            ("var/cache/apt/archives/partial/x", 9),
+        ),
+    ),
+}

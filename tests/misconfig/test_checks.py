@@ -36,7 +36,7 @@ def _fired(check_id: str, text: str) -> list[str]:
 
 def test_every_check_has_fixtures() -> None:
     ids = {c.meta.id for c in all_checks()}
-    assert ids == set(TEXT_FIXTURES) | set(fx.IMAGE) | set(fx.IMAGE_FILES)
+    assert ids == set(TEXT_FIXTURES) | set(fx.IMAGE) | set(fx.IMAGE_FILES) | set(fx.IMAGE_CACHES)
     assert len([i for i in ids if i.startswith("DS")]) >= 35
 
 
@@ -76,6 +76,25 @@ def test_image_file_checks(check_id: str) -> None:
     (bad_path, bad_mode), (good_path, good_mode) = fx.IMAGE_FILES[check_id]
     assert check_id in ids(bad_path, bad_mode)
     assert check_id not in ids(good_path, good_mode)
+
+
+def _cache_ids(entries: tuple[tuple[str, int], ...]) -> list[str]:
+    from seawall.analyze.analyzer import FileMeta
+    from seawall.analyze.analyzers.pkgcache import PackageCacheAnalyzer
+
+    analyzer = PackageCacheAnalyzer()
+    for path, size in entries:
+        if analyzer.claims(path, 0o100644, size):
+            assert analyzer.analyze_metadata(path, FileMeta(0o100644, size)) is None  # totals come at the end
+    facts = [f for ff in analyzer.end_entries() for f in ff.findings]
+    return [f.check.id for f in check_image_config(fx.GOOD_IMAGE, "quay.io/a/b:1", file_findings=facts)]
+
+
+@pytest.mark.parametrize("check_id", sorted(fx.IMAGE_CACHES))
+def test_image_cache_checks(check_id: str) -> None:
+    bad, good = fx.IMAGE_CACHES[check_id]
+    assert check_id in _cache_ids(bad)
+    assert check_id not in _cache_ids(good)
 
 
 def test_hardened_baselines_are_clean() -> None:

@@ -65,6 +65,11 @@ class Analyzer:
         """For ``metadata_only`` analyzers: judge an entry by its metadata."""
         raise NotImplementedError
 
+    def end_entries(self) -> list[FileFacts]:
+        """After the last entry of a layer or directory: facts aggregated across entries (keyed by
+        their own path), for ``metadata_only`` analyzers that total things up. Must reset its state."""
+        return []
+
     def finish(self, applications: list[Application]) -> list[Application]:
         """After the merge: adjust the merged applications (e.g. fold go.sum into go.mod). Default: none."""
         return applications

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from seawall.analyze.analyzer import Analyzer, FileMeta
 from seawall.analyze.streams import Limits
-from seawall.analyze.walker import combine_facts, run_analyzers, run_metadata
+from seawall.analyze.walker import add_aggregates, combine_facts, run_analyzers, run_metadata
 from seawall.errors import ArtifactError, LimitExceededError
 from seawall.model import FileFacts, LayerFacts
 
@@ -88,6 +88,7 @@ def analyze_directory(
                         facts = found if facts is None else combine_facts(found, facts)
                 if facts is not None:
                     files[rel] = facts
+    add_aggregates(files, by_metadata)
     return LayerFacts(diff_id="", files=files, entries=entries, size=size)
 
 

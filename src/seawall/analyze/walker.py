@@ -115,6 +115,7 @@ def analyze_layer(source: LayerSource, analyzers: Sequence[Analyzer], limits: Li
                         facts = found if facts is None else combine_facts(found, facts)
                 if facts is not None:
                     files[path] = facts
+        add_aggregates(files, by_metadata)
         stream.finish()
         if end_of_data > stream.uncompressed_size:
             raise ArtifactError(f"layer {label} is a broken tar archive: truncated (data ends early)")
@@ -186,6 +187,14 @@ def run_metadata(path: str, meta: FileMeta, analyzers: Sequence[Analyzer]) -> Fi
         if facts is not None:
             merged = facts if merged is None else combine_facts(merged, facts)
     return merged
+
+
+def add_aggregates(files: dict[str, FileFacts], analyzers: Sequence[Analyzer]) -> None:
+    """Collect what metadata-only analyzers totalled over the whole layer (one fact per directory)."""
+    for analyzer in analyzers:
+        for facts in analyzer.end_entries():
+            prev = files.get(facts.path)
+            files[facts.path] = facts if prev is None else combine_facts(prev, facts)
 
 
 def combine_facts(a: FileFacts, b: FileFacts) -> FileFacts:

@@ -11,6 +11,9 @@ from seawall.misconfig.registry import all_checks
 from seawall.model import ContentFinding
 from seawall.report.document import Result
 
+# The metadata analyzers' ContentFinding categories the IMG checks read.
+FILE_FACT_CATEGORIES = frozenset({"dangerous-file", "package-cache"})
+
 
 def check_image_config(
     config: Mapping[str, Any],
@@ -22,12 +25,13 @@ def check_image_config(
     """Run the image config checks on an OCI image config (``ImageMetadata.config``).
 
     ``packages`` (installed package names) enables the minimal-image advice; ``file_findings`` (the
-    ``dangerous-files`` analyzer's setuid/setgid and world-writable facts) enables IMG010/IMG011.
+    ``dangerous-files`` analyzer's setuid/setgid and world-writable facts, the ``package-cache``
+    analyzer's per-directory totals) enables IMG010/IMG011/IMG012.
     """
     files = [
         {"rule_id": f.rule_id, "path": f.path, "detail": list(f.detail)}
         for f in file_findings
-        if f.category == "dangerous-file"
+        if f.category in FILE_FACT_CATEGORIES
     ]
     data = {"config": config, "name": name, "packages": list(packages), "files": files}
     obj = ConfigObject("image", data, file=name)

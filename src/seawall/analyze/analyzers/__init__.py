@@ -71,5 +71,9 @@ def _load() -> None:
         ]
     )
 
+    from seawall.analyze.analyzers import pkgcache
+
+    ANALYZERS.append(pkgcache.PackageCacheAnalyzer)
+
 
 _load()

@@ -233,3 +233,62 @@ def _img010(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
 def _img011(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     for index, fact in _file_facts(obj, ("world-writable-system-path",)):
         yield Hit(f"/{fact.get('path')} is world-writable", ("files", index))
+
+
+CACHE_REMEDIATION = {
+    "apt": "rm -rf /var/lib/apt/lists/* after apt-get install, and apt-get clean (same RUN)",
+    "apk": "apk add --no-cache",
+    "yum": "yum clean all && rm -rf /var/cache/yum (same RUN)",
+    "dnf": "dnf clean all (same RUN)",
+    "zypper": "zypper clean --all (same RUN)",
+    "pip": "pip install --no-cache-dir",
+    "npm": "npm cache clean --force (same RUN), or a cache mount",
+    "yarn": "yarn cache clean (same RUN), or a cache mount",
+}
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024 or unit == "GiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+@_img_check(
+    "IMG012",
+    "Package-manager cache left in the image",
+    Severity.LOW,
+    "Downloaded packages and index files (apt lists and archives, apk, yum/dnf/zypper caches, pip, "
+    "npm and yarn caches) stay in the layer: they add size and stale repository metadata, and help "
+    "nothing at run time (Dockle CIS-DI-0009).",
+    "Clean the cache in the same RUN that fills it: "
+    + "; ".join(f"{k}: {v}" for k, v in CACHE_REMEDIATION.items()),
+)
+def _img012(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
+    found = []
+    total = 0
+    for index, fact in _file_facts(obj, ("package-cache",)):
+        detail = dict(fact.get("detail", ()))
+        try:
+            files, size = int(detail.get("files", 0)), int(detail.get("bytes", 0))
+        except ValueError:
+            continue
+        if files <= 0:
+            continue
+        found.append((index, str(fact.get("path")), str(detail.get("manager", "")), files, size))
+        total += size
+    if not found:
+        return
+    listed = ", ".join(
+        f"/{path} ({manager}: {files} files, {_size(size)})" for _, path, manager, files, size in found
+    )
+    managers = sorted({manager for _, _, manager, _, _ in found})
+    fixes = "; ".join(f"{m}: {CACHE_REMEDIATION[m]}" for m in managers if m in CACHE_REMEDIATION)
+    yield Hit(
+        f"package-manager caches hold {_size(total)} ({total} bytes): {listed}. Fix: {fixes}",
+        ("files", found[0][0]),
+    )
