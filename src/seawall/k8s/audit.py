@@ -3,7 +3,7 @@ add the cluster-only analyses, and build the report.
 
 Checks run on the objects users write (Deployments, CronJobs, bare Pods), not on the ReplicaSets,
 Jobs and Pods their controllers create: those repeat the template's findings once per replica.
-The controlled objects stay in the scan context (and feed image collection).
+The controlled objects are kept for the image collection (pods report digests), not for the checks.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def audit(
     checked = [o for o in objects if id(o) in top or pod_template(o) is None]
     checks = (*all_checks(), *policies)
     opts = options or EngineOptions()
-    findings = _run(checked, objects, checks, opts)
+    findings = _run(checked, checks, opts)
     analysis = analyze(objects)
     cluster = [
         f
@@ -84,17 +84,15 @@ def _never(obj: ConfigObject, ctx: Any) -> list[Any]:
 
 
 def _run(
-    checked: Sequence[ConfigObject],
-    every: Sequence[ConfigObject],
-    checks: Iterable[Check],
-    opts: EngineOptions,
+    checked: Sequence[ConfigObject], checks: Iterable[Check], opts: EngineOptions
 ) -> list[MisconfigFinding]:
-    """The engine's loop, evaluating only ``checked`` while the context holds the other objects.
+    """The engine's loop over the objects users write, each checked in the context of its namespace.
 
-    A namespaced object is checked in the context of its namespace plus the cluster-scoped objects:
-    what cross-object checks look up for it (its ServiceAccount, the NetworkPolicies that select it,
-    the bindings of a Role) lives there. That keeps those lookups linear in the namespace's size
-    rather than the cluster's. Cluster-scoped objects (ClusterRoles) see every object.
+    A namespaced object's context is its namespace plus the cluster-scoped objects: what
+    cross-object checks look up for it (its ServiceAccount, the NetworkPolicies that select it, the
+    bindings of a Role) lives there, and the look-ups stay linear in the namespace's size rather than
+    the cluster's. Controller-owned Pods and ReplicaSets are in no context: a check that counts
+    workloads must count the Deployment once, not its replicas. Cluster-scoped objects see all.
     """
     applicable = [
         c
@@ -103,9 +101,9 @@ def _run(
         and c.meta.severity in opts.severities
         and "kubernetes" in c.applies_to
     ]
-    cluster_scoped = [o for o in every if not namespace_of(o)]
+    cluster_scoped = [o for o in checked if not namespace_of(o)]
     by_ns: dict[str, list[ConfigObject]] = {}
-    for obj in every:
+    for obj in checked:
         ns = namespace_of(obj)
         if ns:
             by_ns.setdefault(ns, []).append(obj)
@@ -114,7 +112,7 @@ def _run(
         to_check.setdefault(namespace_of(obj), []).append(obj)
     findings: list[MisconfigFinding] = []
     for ns, objs in to_check.items():
-        scope = [*by_ns.get(ns, ()), *cluster_scoped] if ns else every
+        scope = [*by_ns.get(ns, ()), *cluster_scoped] if ns else checked
         ctx = ScanContext(objects=scope, trusted_registries=opts.trusted_registries)
         for obj in objs:
             for c in applicable:
