@@ -32,6 +32,8 @@ PYPI_PACKAGES = (
     "markupsafe",
     "idna",
     "certifi",
+    "aiohttp",
+    "gitpython",
 )
 GO_PACKAGES = ("stdlib", "golang.org/x/net", "golang.org/x/crypto", "golang.org/x/text")
 DEBIAN_TRACKER = CORPUS / "vunnel-feed-fixtures/tests/unit/providers/debian/test-fixtures/input/debian.json"

@@ -46,6 +46,9 @@ PYPI_PACKAGES = [
     ("PyYAML", "5.3", "MIT"),
     ("Jinja2", "2.10", "BSD"),
     ("certifi", "2018.4.16", "MPL-2.0"),
+    ("aiohttp", "3.8.1", "Apache 2"),
+    ("GitPython", "3.1.30", "BSD"),
+    ("Werkzeug", "2.2.2", "BSD-3-Clause"),
 ]
 
 OS_RELEASE = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
