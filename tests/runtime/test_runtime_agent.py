@@ -266,3 +266,47 @@ def test_cli_validate_list_and_replay(tmp_path: Path, capsys: pytest.CaptureFixt
     assert rc == 0 and capsys.readouterr().out == ""
     assert main(["runtime", "run", "-r", str(STABLE), "--source", "nope"]) == 2
     assert "use one of" in capsys.readouterr().err
+
+
+def test_webhook_over_https(tmp_path: Path, k8s_rules: Any) -> None:
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    src = AuditWebhookSource("127.0.0.1:0", certfile=certfile, keyfile=keyfile)
+    assert src.url.startswith("https://")
+    body = (TRACES / "create_deployment.json").read_bytes()
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(certfile))) as client:
+        assert client.post(src.url, content=body).status_code == 200
+    src.stop()
+    counters = Agent(src, Engine(k8s_rules, hostname="h"), []).run()
+    assert counters["alerts_by_rule"] == {"K8s Deployment Created": 1}
