@@ -85,7 +85,8 @@ class PackageCacheAnalyzer(Analyzer):
     version = 1
     scanners = frozenset({"misconfig"})
     metadata_only = True
-    targets: ClassVar[frozenset[str]] = frozenset({"image", "rootfs"})
+    # Only images: for a rootfs the misconfig scanner checks configuration files, not an image config.
+    targets: ClassVar[frozenset[str]] = frozenset({"image"})
 
     def __init__(self) -> None:
         self._totals: dict[str, tuple[str, int, int]] = {}  # directory -> (manager, files, bytes)
