@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from imagetools import DEBIAN_OS_RELEASE, Entry, SyntheticImage, layer_tar, write_oci_layout
-from realimages import BuiltImage
+from realimages import BuiltImage, extend, minbase
 from seawall.cli.main import main
 
 
@@ -91,3 +92,46 @@ def test_real_minbase_has_no_cache(
     ids = _by_id(out)
     assert "IMG001" in ids  # the scan did run the image checks
     assert "IMG012" not in ids
+
+
+HOST_LISTS = Path("/var/lib/apt/lists")
+HOST_DEBS = Path("/var/cache/apt/archives")
+
+
+def _add_host_apt_cache(rootfs: Path) -> None:
+    """Copy real apt index files (and up to two real .deb files) from this machine into the image,
+    as a Dockerfile's `apt-get update && apt-get install` without cleanup leaves them."""
+    lists = sorted(
+        p for p in HOST_LISTS.iterdir() if p.is_file() and p.name != "lock" and p.stat().st_size < 2**21
+    )
+    debs = sorted(HOST_DEBS.glob("*.deb"))[:2]
+    expected = {"var/lib/apt/lists": [0, 0], "var/cache/apt/archives": [0, 0]}
+    for src, rel in [
+        *((p, "var/lib/apt/lists") for p in lists),
+        *((p, "var/cache/apt/archives") for p in debs),
+    ]:
+        shutil.copyfile(src, rootfs / rel / src.name)
+        expected[rel][0] += 1
+        expected[rel][1] += src.stat().st_size
+    (rootfs.parent.parent / "expected.json").write_text(json.dumps(expected))
+
+
+def test_real_apt_cache_on_minbase(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """minbase plus a layer holding this machine's real apt lists and .deb files: IMG012 totals them."""
+    if not any(p.name.endswith("InRelease") for p in HOST_LISTS.glob("*")):
+        pytest.skip("this machine has no apt lists (apt-get update never ran)")
+    image = extend(
+        minbase(), "pkgcache-apt", _add_host_apt_cache, "RUN apt-get update && apt-get install ..."
+    )
+    expected = json.loads((image.root / "expected.json").read_text())
+    out = _scan(tmp_path, capsysbinary, ["--input", str(image.oci_archive)])
+    message = _by_id(out)["IMG012"]["Message"]
+    total = 0
+    for directory, (files, size) in expected.items():
+        if files:
+            assert f"/{directory} (apt: {files} files, " in message
+            total += size
+        else:
+            assert f"/{directory} " not in message
+    assert f"({total} bytes)" in message
+    assert "apt-get clean" in message
