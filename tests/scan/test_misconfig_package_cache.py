@@ -62,6 +62,10 @@ def test_caches_in_a_synthetic_image(tmp_path: Path, capsysbinary: pytest.Captur
     # One finding for the image, not one per file; and the cache facts are not malware findings.
     assert sum(m["ID"] == "IMG012" for r in out["Results"] for m in r.get("Misconfigurations") or []) == 1
     assert not any(r["Class"] == "malware" and "cache" in json.dumps(r) for r in out["Results"])
+    # A second scan reads the layer from the cache and reports the same totals.
+    assert any((tmp_path / "c" / "layers").iterdir())
+    again = _scan(tmp_path, capsysbinary, ["--input", str(tmp_path / "oci")])
+    assert _by_id(again)["IMG012"]["Message"] == message
 
 
 def test_cache_removed_in_a_later_layer_is_not_reported(
