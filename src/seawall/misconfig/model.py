@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from seawall.model import Severity
 from seawall.report.document import FindingSummary
@@ -103,6 +103,9 @@ class ConfigObject:
         return (0, 0)
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class ScanContext:
     """Everything a check may look at besides its own object (other resources, settings)."""
@@ -110,6 +113,7 @@ class ScanContext:
     objects: Sequence[ConfigObject] = ()
     trusted_registries: tuple[str, ...] = ()
     by_kind: Mapping[str, tuple[ConfigObject, ...]] = field(init=False, repr=False)
+    _derived: dict[str, object] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         # Cross-object checks (NetworkPolicy selection, RBAC bindings) look objects up by kind; an
@@ -124,6 +128,14 @@ class ScanContext:
         if len(kinds) == 1:
             return self.by_kind.get(kinds[0], ())
         return tuple(o for k in kinds for o in self.by_kind.get(k, ()))
+
+    def derived(self, key: str, build: Callable[[ScanContext], _T]) -> _T:
+        """A look-up table built from this context once per scan and shared by every object's check."""
+        found = self._derived.get(key)
+        if found is None:
+            # two threads may both build it; either result is the same, and setdefault keeps one
+            found = self._derived.setdefault(key, build(self))
+        return cast(_T, found)
 
 
 Evaluate = Callable[[ConfigObject, ScanContext], Iterable[Hit]]

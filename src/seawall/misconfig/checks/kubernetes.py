@@ -725,12 +725,22 @@ def _k8s027(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
                 yield Hit(f"{c.label} sets imagePullPolicy {policy}", (*c.path, "imagePullPolicy"))
 
 
+def _service_account_index(ctx: ScanContext) -> dict[tuple[str, str], tuple[int, Any]]:
+    """(namespace, name) -> (position, automountServiceAccountToken) of the first ServiceAccount so named."""
+    index: dict[tuple[str, str], tuple[int, Any]] = {}
+    for n, sa in enumerate(ctx.of_kind("ServiceAccount")):
+        name = get(sa.data, "metadata", "name")
+        if isinstance(name, str):
+            index.setdefault((namespace_of(sa), name), (n, get(sa.data, "automountServiceAccountToken")))
+    return index
+
+
 def _service_account_automount(ctx: ScanContext, namespace: str, name: str) -> Any:
-    for other in ctx.of_kind("ServiceAccount"):
-        same = other.kind == "ServiceAccount" and get(other.data, "metadata", "name") == name
-        if same and namespace_of(other) in ("", namespace):
-            return get(other.data, "automountServiceAccountToken")
-    return None
+    # Indexed once per scan: scanning every ServiceAccount per pod was quadratic on large inputs.
+    index = ctx.derived("k8s.service-accounts", _service_account_index)
+    # A ServiceAccount without a namespace (applied with -n) matches too; the first in input order wins.
+    found = [hit for hit in (index.get((namespace, name)), index.get(("", name))) if hit is not None]
+    return min(found, key=lambda hit: hit[0])[1] if found else None
 
 
 @_k8s_check(
