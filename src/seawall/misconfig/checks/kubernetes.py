@@ -1031,17 +1031,11 @@ def _policy_selects(
     return isinstance(selector, Mapping) and labels_match(selector, labels)
 
 
-# Exposed workloads per namespace for the last ScanContext seen: K8S039 reports once per namespace,
-# on its first exposed workload, and every object of the scan asks. Holding the context keeps its id
-# from being reused.
-_EXPOSED: list[tuple[ScanContext, dict[tuple[str, str], list[ConfigObject]]]] = []
 _MAX_LISTED = 20  # workload names spelled out in one message; the rest are counted
 
 
 def _exposed_by_namespace(ctx: ScanContext) -> dict[tuple[str, str], list[ConfigObject]]:
-    last = _EXPOSED[-1] if _EXPOSED else None  # one read: other threads may replace the entry
-    if last is not None and last[0] is ctx:
-        return last[1]
+    """(namespace, apply unit) -> workloads no NetworkPolicy selects, in input order."""
     policies = ctx.of_kind("NetworkPolicy")
     groups: dict[tuple[str, str], list[ConfigObject]] = {}
     for obj in ctx.objects:
@@ -1053,7 +1047,6 @@ def _exposed_by_namespace(ctx: ScanContext) -> dict[tuple[str, str], list[Config
             unit = "" if namespace else _apply_unit(obj)
             if not any(_policy_selects(p, namespace, labels, unit) for p in policies):
                 groups.setdefault((namespace, unit), []).append(obj)
-    _EXPOSED[:] = [(ctx, groups)]
     return groups
 
 
@@ -1078,7 +1071,9 @@ def _k8s039(obj: ConfigObject, ctx: ScanContext) -> Iterator[Hit]:
     if pod is None or pod.spec.get("hostNetwork") is True:
         return
     namespace = namespace_of(obj)
-    exposed = _exposed_by_namespace(ctx).get((namespace, "" if namespace else _apply_unit(obj)), [])
+    # Grouped once per scan: K8S039 reports on a namespace's first exposed workload, and every object asks.
+    groups = ctx.derived("k8s.exposed-workloads", _exposed_by_namespace)
+    exposed = groups.get((namespace, "" if namespace else _apply_unit(obj)), [])
     if not exposed or exposed[0] is not obj:
         return
     names = [_workload_name(o) for o in exposed[:_MAX_LISTED]]
