@@ -28,7 +28,8 @@ DEFAULT_SOCKETS = ("/run/podman/podman.sock", "/var/run/docker.sock")
 CGROUP2_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 EXEC_TYPES = frozenset({"execve", "execveat"})
 MISS_TTL = 1.0
-LIST_INTERVAL = 0.5
+URGENT_RETRIES = 20
+LIST_INTERVAL = 0.1  # a new container is listed within this long of its first write
 MAX_CACHE = 4096
 
 
@@ -156,7 +157,7 @@ class ContainerResolver:
                 transport=httpx.HTTPTransport(uds=path), timeout=2.0, base_url="http://d"
             )
         self._meta: dict[str, dict[str, Any]] = {}
-        self._misses: dict[str, float] = {}
+        self._misses: dict[str, tuple[float, int]] = {}
         self._incomplete: dict[str, tuple[float, int]] = {}
         self._running: list[str] = []
         self._listed = -LIST_INTERVAL
@@ -209,7 +210,7 @@ class ContainerResolver:
 
         fanotify reports an overlay write as the real file in the container's upper dir, reached
         through a mount private to that overlay. Known containers are checked with one ``stat``
-        each; the running list is refreshed from the API at most twice a second.
+        each; the running list is refreshed from the API at most ten times a second.
         """
         for attempt in range(2):
             for full in self._running:
@@ -278,11 +279,18 @@ class ContainerResolver:
                 return fresh
             return meta
         base: dict[str, Any] = {"container.id": cid[:12], "container.full_id": cid}
-        if self._client is None or time.monotonic() - self._misses.get(cid, -MISS_TTL) < MISS_TTL:
+        last, budget = self._misses.get(cid, (-MISS_TTL, URGENT_RETRIES))
+        if urgent and budget > 0:
+            # An exec in a container podman has not finished registering: ask again now, not in a
+            # second, or the shell it starts is reported without its container's name.
+            self._misses[cid] = (last, budget - 1)
+        elif self._client is None or time.monotonic() - last < MISS_TTL:
             return base
         meta = self._fetch(cid)
         if meta is None:
-            self._misses[cid] = time.monotonic()
+            if len(self._misses) > MAX_CACHE:
+                self._misses.clear()
+            self._misses[cid] = (time.monotonic(), self._misses.get(cid, (0.0, URGENT_RETRIES))[1])
             return base
         if len(self._meta) > MAX_CACHE:
             self._meta.clear()
