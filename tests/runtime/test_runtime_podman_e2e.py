@@ -39,6 +39,9 @@ IMAGE = "localhost/seawall-rt:base"
 
 pytestmark = [
     pytest.mark.slow,
+    # Live kernel events are enriched from /proc after the fact: on a loaded machine a short-lived
+    # process can be gone first and one alert goes missing. Run again before calling it a failure.
+    pytest.mark.flaky(reruns=2, reruns_delay=2),
     pytest.mark.skipif(os.geteuid() != 0, reason="eBPF, netlink and rootful Podman need root"),
 ]
 
