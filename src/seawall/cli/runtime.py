@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from seawall.cli.opts import option as _opt
 from seawall.errors import UsageError
-from seawall.settings import env_var
 
 runtime_app = typer.Typer(help="Runtime threat detection with Falco-compatible rules.", no_args_is_help=True)
 rules_app = typer.Typer(help="Validate and list Falco rules files.", no_args_is_help=True)
@@ -21,10 +21,6 @@ runtime_app.add_typer(rules_app, name="rules")
 def register(app: typer.Typer) -> None:
     """Add the ``runtime`` command group to the application."""
     app.add_typer(runtime_app, name="runtime")
-
-
-def _opt(*names: str, help: str, **kw: Any) -> Any:
-    return typer.Option(*names, envvar=env_var(names[0]), help=help, **kw)
 
 
 RulesOpt = Annotated[
