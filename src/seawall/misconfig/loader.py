@@ -196,10 +196,13 @@ def _kube_objects(
     kind = data.get("kind")
     items = data.get("items")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        # Split the position map by item once (a per-item scan of every position is quadratic).
+        by_item: dict[object, dict[tuple[str | int, ...], tuple[int, int]]] = {}
+        for key, value in positions.items():
+            if len(key) >= 2 and key[0] == "items":
+                by_item.setdefault(key[1], {})[key[2:]] = value
         for i, item in enumerate(items):
             if isinstance(item, Mapping) and _is_kubernetes(item):
-                prefix = ("items", i)
-                sub = {k[2:]: v for k, v in positions.items() if k[:2] == prefix}
-                yield ConfigObject("kubernetes", item, display, index, sub, lines)
+                yield ConfigObject("kubernetes", item, display, index, by_item.get(i, {}), lines)
         return
     yield ConfigObject("kubernetes", data, display, index, dict(positions), lines)

@@ -27,10 +27,26 @@ class Suppressions:
         return inline_suppressed(finding, obj)
 
 
+_MARKERS: dict[int, tuple[tuple[str, ...], bool]] = {}
+
+
+def _has_marker(lines: tuple[str, ...]) -> bool:
+    """Whether a file has any inline suppression at all: checked once per file, not once per finding
+    (every object of a file shares one ``lines`` tuple, so its identity is the key)."""
+    hit = _MARKERS.get(id(lines))
+    if hit is not None and hit[0] is lines:
+        return hit[1]
+    if len(_MARKERS) > 256:
+        _MARKERS.clear()
+    found = any("seawall:ignore" in line for line in lines)
+    _MARKERS[id(lines)] = (lines, found)
+    return found
+
+
 def inline_suppressed(finding: MisconfigFinding, obj: ConfigObject) -> bool:
     """An inline comment covers a finding when it is on its first line, on the comment lines just
     above it, or in the comment block that opens the object's document (file-wide for Dockerfiles)."""
-    if not obj.lines or "seawall:ignore" not in "".join(obj.lines):
+    if not obj.lines or not _has_marker(obj.lines):
         return False
     wanted = finding.check.id
     if finding.start_line:
