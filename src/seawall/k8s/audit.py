@@ -50,6 +50,9 @@ def to_objects(collection: Collection) -> list[ConfigObject]:
     return out
 
 
+SUPERSEDED_BY_CLUSTER = frozenset({"K8S039"})
+
+
 def audit(
     collection: Collection, options: EngineOptions | None = None, policies: Iterable[Check] = ()
 ) -> ClusterScan:
@@ -57,7 +60,9 @@ def audit(
     objects = to_objects(collection)
     top = {id(o) for o in workloads(objects)}
     checked = [o for o in objects if id(o) in top or pod_template(o) is None]
-    checks = (*all_checks(), *policies)
+    # Checks a cluster analysis does better with the whole cluster in view: K8S039 (no NetworkPolicy)
+    # would repeat KCL002, which resolves every policy's selectors against the pods.
+    checks = (*(c for c in all_checks() if c.meta.id not in SUPERSEDED_BY_CLUSTER), *policies)
     opts = options or EngineOptions()
     findings = _run(checked, checks, opts)
     analysis = analyze(objects)
