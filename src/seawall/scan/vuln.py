@@ -424,7 +424,7 @@ class _Builder:
             purl=pkg.purl,
             pkg_path=pkg.file_path,
             layer=pkg.layer,
-            title=title or (details.split("\n", 1)[0][:120] if details else ""),
+            title=title or _short_title(details),
             description=details,
             references=tuple(dict.fromkeys(refs)),
             primary_url=_primary_url(vid),
@@ -565,3 +565,12 @@ def scan_inventory(
 ) -> dict[str, list[DetectedVulnerability]]:
     """Match an inventory and apply the policy (filters, ignore file, VEX, sort); keyed by result target."""
     return {t: r.kept for t, r in scan_inventory_detailed(inventory, db, options).items() if r.kept}
+
+
+def _short_title(details: str, limit: int = 120) -> str:
+    """A title from an advisory's details when it has none: the first line, cut at a word with '...'."""
+    first = details.strip().split("\n", 1)[0].strip() if details else ""
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 3].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "..."
