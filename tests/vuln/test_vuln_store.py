@@ -123,6 +123,15 @@ def test_db_import_of_osv_files_and_status_table(tmp_path: Path, capsys: pytest.
     assert f"advisories {n + 1}" in out or f"advisories {n}" in out
     assert "local" in out and "schema 1" in out
     assert main(["-q", "db", "import", str(tmp_path / "missing"), "--db-dir", str(db_dir)]) == 2
+    # A file with no OSV record in it is refused, and the database keeps what it had.
+    junk = tmp_path / "junk.json"
+    junk.write_bytes(b"\x00\xff not an advisory")
+    capsys.readouterr()
+    assert main(["-q", "db", "import", str(junk), "--db-dir", str(db_dir)]) == 2
+    assert "holds no valid OSV advisory" in capsys.readouterr().err
+    assert main(["db", "status", "--db-dir", str(db_dir)]) == 0
+    records = [line for line in out.splitlines() if line.startswith("Records:")]
+    assert records and records[0] in capsys.readouterr().out
 
 
 def test_ubuntu_priority_and_lts_ecosystem(tmp_path: Path) -> None:

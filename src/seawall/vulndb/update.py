@@ -372,7 +372,11 @@ def import_paths(db_dir: Path, paths: Iterable[Path], source: str = "local") -> 
         for p in paths:
             if not p.exists():
                 raise VulnDBError(f"{p} does not exist")
-            n += db.put_advisories(osv.iter_path(p), f"{source}:{p.name}")
+            added = db.put_advisories(osv.iter_path(p), f"{source}:{p.name}")
+            if not added:
+                # Nothing is written: an import that finds nothing is almost always the wrong file.
+                raise VulnDBError(f"{p} holds no valid OSV advisory (JSON, YAML or a zip of them)")
+            n += added
         db.set_source(store.SourceState(source, "", "", "", store.utcnow(), n))
     return n
 
