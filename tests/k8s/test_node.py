@@ -254,3 +254,20 @@ def test_links_out_of_a_mounted_root_are_not_followed(cfg: Path, tmp_path: Path)
     config.symlink_to(host_file)  # absolute, outside the root
     results = _results(cfg, root)
     assert results["4.2.1"].status == "FAIL"  # the host's good config was not read
+
+
+def test_bundled_catalogue_is_the_default_and_matches_kube_bench(
+    cfg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --config-dir the bundled copy of kube-bench's definitions is used, and it decides every
+    control exactly as the upstream catalogue in the corpus does."""
+    for good in (True, False):
+        root = make_node(tmp_path / str(good), good=good)
+        base = ["k8s", "node", "--root", str(root), "--targets", "node", "-f", "json"]
+        assert main(base) == 0
+        bundled = json.loads(capsys.readouterr().out)
+        assert main([*base, "--config-dir", str(cfg)]) == 0
+        upstream = json.loads(capsys.readouterr().out)
+        decided = [(c["ID"], c["Status"], c["Evidence"]) for c in bundled["Controls"]]
+        assert decided == [(c["ID"], c["Status"], c["Evidence"]) for c in upstream["Controls"]]
+        assert len(decided) > 20 and {c[1] for c in decided} & {"PASS", "FAIL"}

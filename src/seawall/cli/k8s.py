@@ -274,12 +274,16 @@ def node(
         "/"
     ),
     config_dir: Annotated[
-        Path | None, _opt("--config-dir", help="A kube-bench cfg directory (the check definitions).")
+        Path | None,
+        _opt(
+            "--config-dir",
+            help="A kube-bench cfg directory [the bundled one: cis-1.12, eks-1.8.0, gke-1.9.0, aks-1.8].",
+        ),
     ] = None,
     benchmark: Annotated[
         str,
         _opt(
-            "--benchmark", help="cis-1.12, eks-1.7.0, gke-1.9.0, aks-1.8 ... (a directory of --config-dir)."
+            "--benchmark", help="cis-1.12, eks-1.8.0, gke-1.9.0, aks-1.8 ... (a directory of --config-dir)."
         ),
     ] = "cis-1.12",
     targets: Annotated[
@@ -293,9 +297,9 @@ def node(
     from seawall.k8s.node import TARGETS, render_table, run_benchmark
 
     if config_dir is None:
-        raise UsageError(
-            "--config-dir is required: a kube-bench cfg directory (config.yaml and cis-1.12/ ...)"
-        )
+        import seawall
+
+        config_dir = Path(seawall.__file__).parent / "data" / "kube-bench"
     chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
     bad = [t for t in chosen if t not in (*TARGETS, "controlplane", "policies")]
     if bad:
