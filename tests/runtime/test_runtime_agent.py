@@ -310,3 +310,15 @@ def test_webhook_over_https(tmp_path: Path, k8s_rules: Any) -> None:
     src.stop()
     counters = Agent(src, Engine(k8s_rules, hostname="h"), []).run()
     assert counters["alerts_by_rule"] == {"K8s Deployment Created": 1}
+
+
+def test_bundled_falco_rules_are_the_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --rules, as Falco with its default rules file: the bundled stable and k8saudit rules."""
+    assert main(["runtime", "rules", "list", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["source"] for r in rows} == {"syscall", "k8s_audit"}
+    assert any(r["rule"] == "Terminal shell in container" for r in rows)
+    events = tmp_path / "ev.jsonl"
+    events.write_bytes(orjson.dumps(SHADOW_READ) + b"\n")
+    assert main(["runtime", "run", "--source", f"replay:{events}", "--min-priority", "warning"]) == 0
+    assert json.loads(capsys.readouterr().out)["rule"] == "Read sensitive file untrusted"

@@ -28,6 +28,20 @@ RulesOpt = Annotated[
 ]
 
 
+def default_rules(source: str = "") -> list[Path]:
+    """The bundled Falco rules for a source, as Falco loads its default rules file: the stable syscall
+    rules, the k8saudit rules, or both (for ``replay:``, which can hold either kind of event)."""
+    import seawall
+
+    base = Path(seawall.__file__).parent / "data" / "falco-rules"
+    syscall, audit = base / "falco_rules.yaml", base / "k8s_audit_rules.yaml"
+    if source == "k8s-audit":
+        return [audit]
+    if source in ("bpf", "proc", "fanotify"):
+        return [syscall]
+    return [syscall, audit]
+
+
 def _load(paths: list[Path]) -> Any:
     from seawall.runtime.rules.compiler import compile_spec
     from seawall.runtime.rules.loader import load_rule_files
@@ -60,9 +74,9 @@ def list_cmd(
     rules: RulesOpt = None,
     output_format: Annotated[str, _opt("--format", "-f", help="table or json.")] = "table",
 ) -> None:
-    """List the rules the files define: name, priority, source, enabled, event types."""
+    """List the rules the files define (default: the bundled Falco rules): name, priority, source, ..."""
     if not rules:
-        raise UsageError("give at least one --rules FILE")
+        rules = default_rules()
     rs = _load(rules)
     rows = [
         {
@@ -136,7 +150,7 @@ def run_cmd(
     from seawall.runtime.sources.replay import CaptureWriter
 
     if not rules:
-        raise UsageError("give at least one --rules FILE")
+        rules = default_rules(source)
     rs = _load(rules)
     errors = [d for d in rs.diagnostics if d.level == "error"]
     for d in rs.diagnostics:
