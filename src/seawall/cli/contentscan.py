@@ -258,3 +258,24 @@ def run_malware_scanner(request: Any) -> int:
     ]
     found.extend(unowned_executables(request.inventory))
     return _add(request.report, found, "malware", request.params)
+
+
+def content_options_from(
+    options: AnalysisOptions, scanners: Iterable[str], params: Mapping[str, Any]
+) -> AnalysisOptions:
+    """``content_options`` with the settings taken from a command's parsed options (by name)."""
+    return content_options(
+        options,
+        scanners,
+        params.get("secret_config"),
+        params.get("malware_rules"),
+        params.get("malware_hashes"),
+    )
+
+
+def content_params(
+    secret_config: SecretConfigOpt = None,
+    malware_rules: MalwareRulesOpt = None,
+    malware_hashes: MalwareHashesOpt = None,
+) -> None:
+    """The secret and malware scanners' options, for ``with_options`` (a declaration, never called)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +27,7 @@ from seawall.cli.common import (
     write_report,
 )
 from seawall.cli.opts import option as _opt
+from seawall.cli.opts import with_options
 
 if TYPE_CHECKING:
     from seawall.model import Inventory
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
     app.command("fs")(fs)
 
 
+@with_options(vo.vuln_params, cs.content_params)
 def image(
     ctx: typer.Context,
     target: Annotated[
@@ -73,21 +75,7 @@ def image(
     max_compression_ratio: MaxRatioOpt = DEFAULT_LIMITS.max_ratio,
     max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
     exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
-    severity: vo.SeverityOpt = "",
-    ignore_unfixed: vo.IgnoreUnfixedOpt = False,
-    ignore_status: vo.IgnoreStatusOpt = "",
-    fail_on: vo.FailOnOpt = "",
-    ignorefile: vo.IgnoreFileOpt = None,
-    vex: vo.VexOpt = None,
-    detection_priority: vo.DetectionPriorityOpt = "precise",
-    sort: vo.SortOpt = "severity",
-    db_dir: vo.DBDirOpt = None,
-    skip_db_update: vo.SkipDBUpdateOpt = False,
-    offline: vo.OfflineOpt = False,
-    db_max_age: vo.DBMaxAgeOpt = 24.0,
-    secret_config: cs.SecretConfigOpt = None,
-    malware_rules: cs.MalwareRulesOpt = None,
-    malware_hashes: cs.MalwareHashesOpt = None,
+    **scan_options: Any,
 ) -> None:
     """Scan a container image: OS and language packages (SBOM), and findings of the chosen scanners."""
     from seawall.analyze.pipeline import scan_directory, scan_image
@@ -100,7 +88,7 @@ def image(
         g.quiet, no_cache, parallel, max_file_size, max_layer_size, max_compression_ratio, max_entries
     )
     requested = _scanners(ctx, scanners, format)
-    options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
+    options = cs.content_options_from(options, requested, scan_options)
     if spec.transport == "dir":
         inventory = scan_directory(_existing_dir(spec.location), "rootfs", options)
     else:
@@ -127,6 +115,7 @@ DirArg = Annotated[Path, typer.Argument(help="The directory to scan.")]
 def _directory_command(kind: str, doc: str) -> Callable[..., None]:
     """``rootfs`` and ``fs``: one directory scan, two analyzer sets (installed packages vs. lockfiles too)."""
 
+    @with_options(vo.vuln_params, cs.content_params)
     def command(
         ctx: typer.Context,
         path: DirArg,
@@ -137,21 +126,7 @@ def _directory_command(kind: str, doc: str) -> Callable[..., None]:
         max_file_size: MaxFileSizeOpt = DEFAULT_LIMITS.max_file_read,
         max_entries: MaxEntriesOpt = DEFAULT_LIMITS.max_entries,
         exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
-        severity: vo.SeverityOpt = "",
-        ignore_unfixed: vo.IgnoreUnfixedOpt = False,
-        ignore_status: vo.IgnoreStatusOpt = "",
-        fail_on: vo.FailOnOpt = "",
-        ignorefile: vo.IgnoreFileOpt = None,
-        vex: vo.VexOpt = None,
-        detection_priority: vo.DetectionPriorityOpt = "precise",
-        sort: vo.SortOpt = "severity",
-        db_dir: vo.DBDirOpt = None,
-        skip_db_update: vo.SkipDBUpdateOpt = False,
-        offline: vo.OfflineOpt = False,
-        db_max_age: vo.DBMaxAgeOpt = 24.0,
-        secret_config: cs.SecretConfigOpt = None,
-        malware_rules: cs.MalwareRulesOpt = None,
-        malware_hashes: cs.MalwareHashesOpt = None,
+        **scan_options: Any,
     ) -> None:
         from seawall.analyze.pipeline import scan_directory
 
@@ -161,7 +136,7 @@ def _directory_command(kind: str, doc: str) -> Callable[..., None]:
             g.quiet, False, 1, max_file_size, limits.max_layer_size, limits.max_ratio, max_entries
         )
         requested = _scanners(ctx, scanners, format)
-        options = cs.content_options(options, requested, secret_config, malware_rules, malware_hashes)
+        options = cs.content_options_from(options, requested, scan_options)
         inventory = scan_directory(_existing_dir(str(path)), kind, options)
         _finish(ctx, inventory, requested, format, output, list_all_pkgs, exit_code)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from seawall.cli import vulnopts as vo
 from seawall.cli.common import FormatOpt, OutputOpt, write_report
+from seawall.cli.opts import option as _opt
+from seawall.cli.opts import with_options
 from seawall.cli.scanrun import ScanRequest, run_scanners
 
 
@@ -17,24 +19,14 @@ def register(app: typer.Typer) -> None:
     app.command("sbom")(sbom)
 
 
+@with_options(vo.vuln_params)
 def sbom(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CycloneDX or SPDX JSON SBOM file.")],
     format: FormatOpt = "table",
     output: OutputOpt = None,
-    exit_code: Annotated[int, vo._opt("--exit-code", help="Exit code when findings are reported.")] = 0,
-    severity: vo.SeverityOpt = "",
-    ignore_unfixed: vo.IgnoreUnfixedOpt = False,
-    ignore_status: vo.IgnoreStatusOpt = "",
-    fail_on: vo.FailOnOpt = "",
-    ignorefile: vo.IgnoreFileOpt = None,
-    vex: vo.VexOpt = None,
-    detection_priority: vo.DetectionPriorityOpt = "precise",
-    sort: vo.SortOpt = "severity",
-    db_dir: vo.DBDirOpt = None,
-    skip_db_update: vo.SkipDBUpdateOpt = False,
-    offline: vo.OfflineOpt = False,
-    db_max_age: vo.DBMaxAgeOpt = 24.0,
+    exit_code: Annotated[int, _opt("--exit-code", help="Exit code when findings are reported.")] = 0,
+    **vuln_options: Any,
 ) -> None:
     """Scan the packages listed in an SBOM against the vulnerability database."""
     from seawall.report.document import report_from_inventory

@@ -146,3 +146,20 @@ def run_vuln_scanner(request: Any) -> int:
         threshold = options.fail_on or Severity.UNKNOWN
         counted += sum(1 for f in result.kept if f.severity >= threshold)
     return counted
+
+
+def vuln_params(
+    severity: SeverityOpt = "",
+    ignore_unfixed: IgnoreUnfixedOpt = False,
+    ignore_status: IgnoreStatusOpt = "",
+    fail_on: FailOnOpt = "",
+    ignorefile: IgnoreFileOpt = None,
+    vex: VexOpt = None,
+    detection_priority: DetectionPriorityOpt = "precise",
+    sort: SortOpt = "severity",
+    db_dir: DBDirOpt = None,
+    skip_db_update: SkipDBUpdateOpt = False,
+    offline: OfflineOpt = False,
+    db_max_age: DBMaxAgeOpt = 24.0,
+) -> None:
+    """The vulnerability scanner's options, for ``with_options`` (a declaration, never called)."""
